@@ -1,0 +1,127 @@
+"""The group committer: one thread owns every LMDB write transaction.
+
+Callers on the event loop :meth:`GroupCommitter.submit` a list of writes and get
+a future.  The thread takes the first pending batch, drains every other pending
+one, applies them all in one transaction, commits (one fsync for all), then
+resolves every waiting future in a single ``call_soon_threadsafe`` callback.
+Under load batching is automatic; with one client the latency is one commit.
+Writes are applied in submission order, so a later write never lands before an
+earlier one.  If a combined transaction fails, each submission is retried on
+its own so one bad write cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from storage.store import LmdbStore, Write
+
+log = logging.getLogger(__name__)
+
+CommitObserver = Callable[[int, float], None]
+_Pending = tuple[Sequence[Write], "asyncio.Future[None]"]
+_STOP = None
+
+
+class GroupCommitter:
+    """Batches writes from the event loop into few, durable LMDB commits."""
+
+    def __init__(
+        self,
+        store: LmdbStore,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        observer: CommitObserver | None = None,
+        flush_interval: float | None = None,
+    ) -> None:
+        self._store = store
+        self._loop = loop
+        self._observer = observer
+        self._flush_interval = flush_interval
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="shoal-committer", daemon=True)
+        self.commits = 0
+        self.writes = 0
+
+    def start(self) -> None:
+        """Start the committer thread."""
+        self._thread.start()
+
+    def submit(self, writes: Sequence[Write]) -> asyncio.Future[None]:
+        """Queue ``writes`` for the next commit; the future resolves once they are durable."""
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put((writes, future))
+        return future
+
+    async def close(self) -> None:
+        """Commit everything already submitted, then stop the thread."""
+        self._queue.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+
+    def _run(self) -> None:
+        last_flush = time.monotonic()
+        timeout = self._flush_interval
+        while True:
+            try:
+                first = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                first = None
+                if self._flush_interval is not None:
+                    self._store.flush()
+                    last_flush = time.monotonic()
+                continue
+            stop = first is _STOP
+            batch: list[_Pending] = [] if first is None else [first]
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                else:
+                    batch.append(item)
+            if batch:
+                self._commit(batch)
+            if self._flush_interval is not None and (stop or time.monotonic() - last_flush >= self._flush_interval):
+                self._store.flush()
+                last_flush = time.monotonic()
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
+        errors: list[BaseException | None]
+        try:
+            self._store.apply([write for writes, _ in batch for write in writes])
+            errors = [None] * len(batch)
+        except Exception:  # one failing submission must not fail its neighbours
+            log.exception("group commit of %d submissions failed; retrying one by one", len(batch))
+            errors = [self._commit_alone(writes) for writes, _ in batch]
+        elapsed = time.perf_counter() - started
+        self.commits += 1
+        self.writes += len(batch)
+        self._loop.call_soon_threadsafe(self._resolve, batch, errors, elapsed)
+
+    def _commit_alone(self, writes: Sequence[Write]) -> BaseException | None:
+        try:
+            self._store.apply(writes)
+        except Exception as exc:
+            return exc
+        return None
+
+    def _resolve(self, batch: list[_Pending], errors: list[BaseException | None], elapsed: float) -> None:
+        for (_, future), error in zip(batch, errors, strict=True):
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+        if self._observer is not None:
+            self._observer(len(batch), elapsed)

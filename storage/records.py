@@ -1,0 +1,95 @@
+"""The records stored in LMDB, as msgpack arrays (compact, positional).
+
+A message is two records under the same key: the immutable body record
+(written once at send) and the small state record (rewritten on every receive
+or visibility change), so a receive never rewrites a large body.  A queue is one
+record holding its identity, timestamps, attributes and tags.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import msgpack
+
+
+class MessageAttribute(NamedTuple):
+    """A user or system message attribute as sent."""
+
+    name: str
+    data_type: str
+    string_value: str | None
+    binary_value: bytes | None
+
+
+class MessageBody(NamedTuple):
+    """The immutable part of a message."""
+
+    message_id: str
+    body: str
+    attributes: tuple[MessageAttribute, ...]
+    sent_ms: int
+    sender_id: str
+    md5_of_body: str
+    trace_header: str | None
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+class MessageState(NamedTuple):
+    """The mutable part of a message."""
+
+    sent_ms: int
+    visible_at_ms: int
+    receive_count: int
+    first_receive_ms: int
+
+
+class QueueRecord(NamedTuple):
+    """A queue's identity and configuration."""
+
+    queue_id: int
+    account_id: str
+    name: str
+    region: str
+    created_ms: int
+    modified_ms: int
+    attributes: dict[str, str]
+    tags: dict[str, str]
+
+
+def pack_body(record: MessageBody) -> bytes:
+    """Encode a body record."""
+    fields = list(record)
+    fields[2] = [list(attribute) for attribute in record.attributes]
+    packed: bytes = msgpack.packb(fields, use_bin_type=True)
+    return packed
+
+
+def unpack_body(raw: bytes) -> MessageBody:
+    """Decode a body record."""
+    fields = msgpack.unpackb(raw, raw=False)
+    fields[2] = tuple(MessageAttribute(*attribute) for attribute in fields[2])
+    return MessageBody(*fields)
+
+
+def pack_state(state: MessageState) -> bytes:
+    """Encode a state record."""
+    packed: bytes = msgpack.packb(tuple(state))
+    return packed
+
+
+def unpack_state(raw: bytes) -> MessageState:
+    """Decode a state record."""
+    return MessageState(*msgpack.unpackb(raw))
+
+
+def pack_queue(record: QueueRecord) -> bytes:
+    """Encode a queue record."""
+    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
+    return packed
+
+
+def unpack_queue(raw: bytes) -> QueueRecord:
+    """Decode a queue record."""
+    return QueueRecord(*msgpack.unpackb(raw, raw=False))
