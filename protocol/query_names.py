@@ -1,0 +1,73 @@
+"""The SQS Query protocol's wire names: facts the current botocore model lost.
+
+Rules: botocore's SQS model became JSON-only in 2023 and dropped the Query
+``locationName`` traits, so the flattened names of lists and maps on the Query
+wire (``Attribute.1.Name``, ``MessageAttribute.1.Value.StringValue``,
+``SendMessageBatchRequestEntry.1.Id``, ``<QueueUrl>``...) differ from the member
+names.  This table holds those names, taken from the last models that carried
+them (botocore 1.29's ``sqs/2012-11-05/service-2.json``).  A member absent from
+the table goes by its member name.  Every SQS list and map is flattened on the
+Query wire: list items are ``<Name>.<i>``, map entries ``<Name>.<i>.<Key>`` and
+``<Name>.<i>.<Value>``, indexes from 1.
+"""
+
+from __future__ import annotations
+
+MEMBER_WIRE_NAMES: dict[tuple[str, str], str] = {
+    ("AddPermissionRequest", "AWSAccountIds"): "AWSAccountId",
+    ("AddPermissionRequest", "Actions"): "ActionName",
+    ("ChangeMessageVisibilityBatchRequest", "Entries"): "ChangeMessageVisibilityBatchRequestEntry",
+    ("ChangeMessageVisibilityBatchResult", "Failed"): "BatchResultErrorEntry",
+    ("ChangeMessageVisibilityBatchResult", "Successful"): "ChangeMessageVisibilityBatchResultEntry",
+    ("CreateQueueRequest", "Attributes"): "Attribute",
+    ("CreateQueueRequest", "tags"): "Tag",
+    ("DeleteMessageBatchRequest", "Entries"): "DeleteMessageBatchRequestEntry",
+    ("DeleteMessageBatchResult", "Failed"): "BatchResultErrorEntry",
+    ("DeleteMessageBatchResult", "Successful"): "DeleteMessageBatchResultEntry",
+    ("GetQueueAttributesRequest", "AttributeNames"): "AttributeName",
+    ("GetQueueAttributesResult", "Attributes"): "Attribute",
+    ("ListDeadLetterSourceQueuesResult", "queueUrls"): "QueueUrl",
+    ("ListQueueTagsResult", "Tags"): "Tag",
+    ("ListQueuesResult", "QueueUrls"): "QueueUrl",
+    ("Message", "Attributes"): "Attribute",
+    ("Message", "MessageAttributes"): "MessageAttribute",
+    ("MessageAttributeValue", "BinaryListValues"): "BinaryListValue",
+    ("MessageAttributeValue", "StringListValues"): "StringListValue",
+    ("MessageSystemAttributeValue", "BinaryListValues"): "BinaryListValue",
+    ("MessageSystemAttributeValue", "StringListValues"): "StringListValue",
+    ("ReceiveMessageRequest", "AttributeNames"): "AttributeName",
+    ("ReceiveMessageRequest", "MessageAttributeNames"): "MessageAttributeName",
+    # Added after the Query traits were dropped; AWS documents the singular form.
+    ("ReceiveMessageRequest", "MessageSystemAttributeNames"): "MessageSystemAttributeName",
+    ("ReceiveMessageResult", "Messages"): "Message",
+    ("SendMessageBatchRequest", "Entries"): "SendMessageBatchRequestEntry",
+    ("SendMessageBatchRequestEntry", "MessageAttributes"): "MessageAttribute",
+    ("SendMessageBatchRequestEntry", "MessageSystemAttributes"): "MessageSystemAttribute",
+    ("SendMessageBatchResult", "Failed"): "BatchResultErrorEntry",
+    ("SendMessageBatchResult", "Successful"): "SendMessageBatchResultEntry",
+    ("SendMessageRequest", "MessageAttributes"): "MessageAttribute",
+    ("SendMessageRequest", "MessageSystemAttributes"): "MessageSystemAttribute",
+    ("SetQueueAttributesRequest", "Attributes"): "Attribute",
+    ("TagQueueRequest", "Tags"): "Tag",
+    ("UntagQueueRequest", "TagKeys"): "TagKey",
+}
+"""(structure shape, member) to the Query wire name, where they differ."""
+
+MAP_ENTRY_NAMES: dict[str, tuple[str, str]] = {
+    "TagMap": ("Key", "Value"),
+}
+"""Map shape to its entry's (key, value) element names; others use ``Name``/``Value``."""
+
+DEFAULT_MAP_ENTRY_NAMES = ("Name", "Value")
+
+XML_NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
+
+
+def wire_name(structure: str, member: str) -> str:
+    """The Query name of ``member`` of the structure shape ``structure``."""
+    return MEMBER_WIRE_NAMES.get((structure, member), member)
+
+
+def map_entry_names(map_shape: str) -> tuple[str, str]:
+    """The (key, value) element names of a map shape's entries."""
+    return MAP_ENTRY_NAMES.get(map_shape, DEFAULT_MAP_ENTRY_NAMES)
