@@ -261,3 +261,8 @@ def all_errors() -> list[type[ShoalError]]:
         if cls is not ShoalError:
             found.append(cls)
     return found
+
+
+class MissingAction(ShoalError):
+    code = query_code = "MissingAction"
+    default_message = "The request is missing an action or a required parameter."
