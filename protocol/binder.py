@@ -107,9 +107,9 @@ def _structure(shape: StructureShape, scalars: Scalars) -> Bind:
                     raise
         for name, field in required:
             if field not in out:
-                error = BindError("missing", "")
-                error.path.append(name)
-                raise error
+                missing = BindError("missing", "")
+                missing.path.append(name)
+                raise missing
         return cls(**out)
 
     return bind

@@ -115,7 +115,8 @@ def bind_error(error: BindError) -> ShoalError:
     if error.kind == "missing":
         return MissingParameter(f"The request must contain the parameter {error.where}.")
     reason = _REASONS.get(error.expected, f"Must be a {error.expected}.")
-    return InvalidParameterValue(f"Value {error.value} for parameter {error.where} is invalid. Reason: {reason}")
+    message = f"Value {error.value} for parameter {error.where} is invalid. Reason: {reason}"
+    return InvalidParameterValue(message)
 
 
 # -- readers: trie -> member-keyed tree -------------------------------------------------------
