@@ -8,12 +8,19 @@ rebuilds the in-memory indexes; ``close`` drains the committer and closes LMDB.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from broker.clock import Clock, SystemClock
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
+from broker.errors import ServiceUnavailable, UnknownOperationException
+from broker.sqs.service import SqsService
+from storage.committer import GroupCommitter
+from storage.store import LmdbStore
+
+RELAXED_FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +55,58 @@ class Broker:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.commit_observers: list[CommitObserver] = []
+        self._open = False
 
     async def start(self) -> None:
         """Open the data dir (locking it), rebuild indexes, start the committer and timers."""
-        raise NotImplementedError
+        self.store = LmdbStore(self.config.data_dir, sync=self.config.sync)
+        self.committer = GroupCommitter(
+            self.store,
+            asyncio.get_running_loop(),
+            observer=self._observe_commit,
+            flush_interval=None if self.config.sync else RELAXED_FLUSH_SECONDS,
+        )
+        self.committer.start()
+        self.sqs = SqsService(self.store, self.committer, self.clock)
+        await self.sqs.start()
+        self._services = {"sqs": self.sqs}
+        self._open = True
 
     async def close(self) -> None:
         """Stop timers, wake long-polls, drain the committer, close LMDB."""
-        raise NotImplementedError
+        if not self._open:
+            return
+        self._open = False
+        await self.sqs.close()
+        await self.committer.close()
+        self.store.close()
 
     async def dispatch(self, service: str, request: object, ctx: RequestContext) -> object | None:
         """Run one typed request; return its typed result (None for empty results)."""
-        raise NotImplementedError
+        if not self._open:
+            raise ServiceUnavailable()
+        target = self._services.get(service)
+        if target is None:
+            raise UnknownOperationException(f"The service {service} is not supported.")
+        return await target.dispatch(request, ctx)
 
     def queue_stats(self) -> list[QueueStats]:
         """Current gauges of every queue."""
-        raise NotImplementedError
+        now = self.clock.now_ms()
+        stats = []
+        for queue in self.sqs.rt.registry.all():
+            queue.promote(now)
+            stats.append(
+                QueueStats(
+                    queue.record.account_id,
+                    queue.record.name,
+                    queue.visible_count(),
+                    len(queue.inflight),
+                    len(queue.delayed),
+                )
+            )
+        return stats
+
+    def _observe_commit(self, batch_size: int, seconds: float) -> None:
+        for observer in self.commit_observers:
+            observer(batch_size, seconds)

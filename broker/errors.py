@@ -73,12 +73,16 @@ class ServiceUnavailable(ShoalError):
 
 class InvalidAction(ShoalError):
     code = query_code = "InvalidAction"
-    default_message = "The action or operation requested is invalid. Verify that the action is typed correctly."
+    default_message = (
+        "The action or operation requested is invalid. Verify that the action is typed correctly."
+    )
 
 
 class UnknownOperationException(ShoalError):
     code = query_code = "UnknownOperationException"
-    default_message = "The action or operation requested is invalid. Verify that the action is typed correctly."
+    default_message = (
+        "The action or operation requested is invalid. Verify that the action is typed correctly."
+    )
 
 
 class MissingParameter(ShoalError):
@@ -140,7 +144,9 @@ class QueueNameExists(ShoalError):
 class QueueDeletedRecently(ShoalError):
     code = "QueueDeletedRecently"
     query_code = "AWS.SimpleQueueService.QueueDeletedRecently"
-    default_message = "You must wait 60 seconds after deleting a queue before you can create another queue with the same name."
+    default_message = (
+        "You must wait 60 seconds after deleting a queue before you can create another queue with the same name."
+    )
 
 
 class InvalidAttributeName(ShoalError):

@@ -88,7 +88,9 @@ class GroupCommitter:
                     batch.append(item)
             if batch:
                 self._commit(batch)
-            if self._flush_interval is not None and (stop or time.monotonic() - last_flush >= self._flush_interval):
+            if self._flush_interval is not None and (
+                stop or time.monotonic() - last_flush >= self._flush_interval
+            ):
                 self._store.flush()
                 last_flush = time.monotonic()
             if stop:

@@ -1,0 +1,211 @@
+"""One queue's in-memory index over its messages in LMDB.
+
+The index holds sequence numbers and deadlines, never bodies:
+
+* ``ready``: visible messages in (approximately) send order; a deque of seqs.
+  Deleting a ready message (with a receipt handle whose visibility expired)
+  adds its seq to ``gone``, which ``claim`` skips, instead of an O(n) removal.
+* ``pending``: a heap of ``(visible_at_ms, seq)`` for delayed and in-flight
+  messages.  Entries go stale when a message is deleted or its visibility
+  changes; an entry is live only if ``delayed``/``inflight`` still maps its seq
+  to the same deadline.
+* ``receives``: receive count and first-receive time of every message received
+  at least once (so a redelivery counts right even before its last state write
+  is committed).
+
+Every method is synchronous and never awaits: state changes never straddle an
+``await``.  The index is rebuilt from LMDB at start-up (:meth:`load`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections import deque
+
+from broker.errors import MessageNotInflight
+from storage.records import MessageState, QueueRecord
+
+SEQ_RESERVATION = 1 << 16
+"""Sequence numbers are reserved in blocks: the high-water mark is persisted, so a
+seq is never reused after a restart even when every message was deleted."""
+
+
+class Queue:
+    """A queue's identity, configuration and message index."""
+
+    def __init__(self, record: QueueRecord, next_seq: int = 0) -> None:
+        self.record = record
+        self.ready: deque[int] = deque()
+        self.gone: set[int] = set()
+        self.pending: list[tuple[int, int]] = []
+        self.delayed: dict[int, int] = {}
+        self.inflight: dict[int, int] = {}
+        self.receives: dict[int, tuple[int, int]] = {}
+        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.next_seq = next_seq
+        self.seq_reserved = next_seq
+        self.purge_floor = 0
+        self.last_purge_ms: int | None = None
+        self.deleted = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    @property
+    def queue_id(self) -> int:
+        return self.record.queue_id
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return self.record.attributes
+
+    # -- building ----------------------------------------------------------
+
+    def load(self, seq: int, state: MessageState, now_ms: int) -> None:
+        """Index a stored message at start-up; in-flight ones keep their deadline."""
+        if state.receive_count:
+            self.receives[seq] = (state.receive_count, state.first_receive_ms)
+        if state.visible_at_ms <= now_ms:
+            self.ready.append(seq)
+        elif state.receive_count:
+            self._hold(self.inflight, seq, state.visible_at_ms)
+        else:
+            self._hold(self.delayed, seq, state.visible_at_ms)
+
+    def allocate_seq(self) -> tuple[int, int | None]:
+        """A fresh seq, and the new high-water mark to persist when a block is used up."""
+        seq = self.next_seq
+        self.next_seq += 1
+        if self.next_seq > self.seq_reserved:
+            self.seq_reserved = seq + SEQ_RESERVATION
+            return seq, self.seq_reserved
+        return seq, None
+
+    # -- transitions -------------------------------------------------------
+
+    def add(self, seq: int, visible_at_ms: int, now_ms: int) -> None:
+        """A committed send becomes visible now or at ``visible_at_ms``."""
+        if seq < self.purge_floor or self.deleted:
+            return
+        if visible_at_ms <= now_ms:
+            self.ready.append(seq)
+        else:
+            self._hold(self.delayed, seq, visible_at_ms)
+
+    def promote(self, now_ms: int) -> int:
+        """Move every delayed or in-flight message whose deadline passed into ``ready``."""
+        moved = 0
+        pending = self.pending
+        while pending and pending[0][0] <= now_ms:
+            visible_at, seq = heapq.heappop(pending)
+            if self.delayed.get(seq) == visible_at:
+                del self.delayed[seq]
+            elif self.inflight.get(seq) == visible_at:
+                del self.inflight[seq]
+            else:
+                continue
+            self.ready.append(seq)
+            moved += 1
+        return moved
+
+    def claim(self, limit: int) -> list[int]:
+        """Take up to ``limit`` visible messages (they stay claimed until :meth:`hold_received`)."""
+        taken: list[int] = []
+        ready, gone = self.ready, self.gone
+        while ready and len(taken) < limit:
+            seq = ready.popleft()
+            if gone and seq in gone:
+                gone.discard(seq)
+                continue
+            taken.append(seq)
+        return taken
+
+    def hold_received(self, seq: int, now_ms: int, visibility_ms: int) -> tuple[int, int]:
+        """Record one receive of a claimed message; return (receive count, first receive ms)."""
+        count, first = self.receives.get(seq, (0, now_ms))
+        count += 1
+        self.receives[seq] = (count, first)
+        self._hold(self.inflight, seq, now_ms + visibility_ms)
+        return count, first
+
+    def unclaim(self, seq: int) -> None:
+        """Put a claimed message back at the front (its receive could not be served)."""
+        self.ready.appendleft(seq)
+
+    def forget(self, seq: int) -> None:
+        """Drop a claimed message for good (it was deleted or expired)."""
+        self.receives.pop(seq, None)
+
+    def remove(self, seq: int) -> bool:
+        """Delete a message known by receipt handle; False if it is already gone."""
+        if self.inflight.pop(seq, None) is not None or self.delayed.pop(seq, None) is not None:
+            self.receives.pop(seq, None)
+            return True
+        if self.receives.pop(seq, None) is not None:
+            self.gone.add(seq)  # it is in ``ready``: skip it there
+            return True
+        return False
+
+    def change_visibility(self, seq: int, now_ms: int, timeout_ms: int) -> int:
+        """Move an in-flight message's deadline; return the new deadline."""
+        deadline = self.inflight.get(seq)
+        if deadline is None or deadline <= now_ms:
+            raise MessageNotInflight(
+                "Message does not exist or is not available for visibility timeout change."
+            )
+        visible_at = now_ms + timeout_ms
+        if timeout_ms == 0:
+            del self.inflight[seq]
+            self.ready.appendleft(seq)
+        else:
+            self._hold(self.inflight, seq, visible_at)
+        return visible_at
+
+    def clear(self) -> None:
+        """Forget every message (PurgeQueue): sends not yet committed are dropped too."""
+        self.ready.clear()
+        self.gone.clear()
+        self.pending.clear()
+        self.delayed.clear()
+        self.inflight.clear()
+        self.receives.clear()
+        self.purge_floor = self.next_seq
+
+    def state_of(self, seq: int, sent_ms: int) -> MessageState:
+        """The state record to persist for a message after a change."""
+        count, first = self.receives.get(seq, (0, 0))
+        visible_at = self.inflight.get(seq) or self.delayed.get(seq) or 0
+        return MessageState(sent_ms, visible_at, count, first)
+
+    # -- waiting -----------------------------------------------------------
+
+    def wake(self, count: int) -> None:
+        """Wake up to ``count`` long-polling receivers."""
+        waiters = self.waiters
+        while count > 0 and waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count -= 1
+
+    def wake_all(self) -> None:
+        """Wake every long-polling receiver (queue deleted, shutdown)."""
+        self.wake(len(self.waiters))
+
+    # -- introspection -----------------------------------------------------
+
+    def visible_count(self) -> int:
+        return len(self.ready) - len(self.gone)
+
+    def next_deadline(self) -> int | None:
+        """The earliest live deadline in ``pending`` (dropping stale entries on the way)."""
+        pending = self.pending
+        while pending:
+            visible_at, seq = pending[0]
+            if self.delayed.get(seq) == visible_at or self.inflight.get(seq) == visible_at:
+                return visible_at
+            heapq.heappop(pending)
+        return None
+
+    def _hold(self, table: dict[int, int], seq: int, visible_at_ms: int) -> None:
+        table[seq] = visible_at_ms
+        heapq.heappush(self.pending, (visible_at_ms, seq))

@@ -1,0 +1,65 @@
+"""Receipt handles: opaque, tamper-evident tokens naming one receive of one message.
+
+A handle is URL-safe base64 of ``version, queue id, sequence, receive count``
+followed by a truncated HMAC-SHA256 of those bytes under the server's secret.
+Queue ids are never reused, so a handle from a deleted queue, from another
+queue, or with any byte changed is rejected as ReceiptHandleIsInvalid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import struct
+from typing import NamedTuple
+
+from broker.errors import ReceiptHandleIsInvalid
+
+_VERSION = 1
+_BODY = struct.Struct(">BQQI")
+_MAC_BYTES = 12
+
+
+class Receipt(NamedTuple):
+    """What a handle names."""
+
+    queue_id: int
+    seq: int
+    receive_count: int
+
+
+class ReceiptCodec:
+    """Mints and checks handles with one secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def mint(self, receipt: Receipt) -> str:
+        """The handle of ``receipt``."""
+        body = _BODY.pack(_VERSION, *receipt)
+        return base64.urlsafe_b64encode(body + self._mac(body)).decode()
+
+    def parse(self, handle: str, queue_id: int) -> Receipt:
+        """The receipt a handle names; ReceiptHandleIsInvalid unless it is ours and for this queue."""
+        try:
+            raw = base64.urlsafe_b64decode(handle.encode())
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise _invalid(handle) from None
+        if len(raw) != _BODY.size + _MAC_BYTES:
+            raise _invalid(handle)
+        body, mac = raw[: _BODY.size], raw[_BODY.size :]
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise _invalid(handle)
+        version, owner, seq, count = _BODY.unpack(body)
+        if version != _VERSION or owner != queue_id:
+            raise _invalid(handle)
+        return Receipt(owner, seq, count)
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self._secret, body, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _invalid(handle: str) -> ReceiptHandleIsInvalid:
+    return ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')

@@ -1,0 +1,72 @@
+"""What every SQS action shares: the queues, the store, the committer, the clock,
+the receipt codec, and the timers that make delayed and in-flight messages
+visible to long-polling receivers on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from broker.clock import Clock
+from broker.errors import InvalidParameterValue
+from broker.sqs.queue import Queue
+from broker.sqs.receipts import ReceiptCodec
+from broker.sqs.registry import QueueRegistry
+from storage.committer import GroupCommitter
+from storage.store import LmdbStore, Write
+
+MAX_TIMER_SECONDS = 1.0
+"""Timers re-check at least this often, so an injected clock that jumps is noticed."""
+
+
+@dataclass
+class SqsRuntime:
+    """Shared state of the SQS service."""
+
+    store: LmdbStore
+    committer: GroupCommitter
+    clock: Clock
+    receipts: ReceiptCodec
+    registry: QueueRegistry = field(default_factory=QueueRegistry)
+    closing: bool = False
+
+    async def commit(self, writes: Sequence[Write]) -> None:
+        """Wait until ``writes`` are durable."""
+        if writes:
+            await self.committer.submit(writes)
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def made_visible(self, queue: Queue, count: int) -> None:
+        """``count`` messages just became visible: wake that many waiters."""
+        if count and queue.waiters:
+            queue.wake(count)
+
+    def arm_timer(self, queue: Queue) -> None:
+        """Make sure a timer fires when the queue's next delayed/in-flight message becomes visible."""
+        if not queue.waiters or queue.timer is not None:
+            return
+        deadline = queue.next_deadline()
+        if deadline is None:
+            return
+        delay = min(max(deadline - self.now_ms(), 0) / 1000, MAX_TIMER_SECONDS)
+        queue.timer = asyncio.get_running_loop().call_later(delay, self._on_timer, queue)
+
+    def _on_timer(self, queue: Queue) -> None:
+        queue.timer = None
+        if queue.deleted:
+            return
+        self.made_visible(queue, queue.promote(self.now_ms()))
+        self.arm_timer(queue)
+
+
+def check_range(name: str, value: int | None, low: int, high: int, reason: str | None = None) -> None:
+    """AWS's InvalidParameterValue for an out-of-range integer parameter."""
+    if value is not None and not low <= value <= high:
+        raise InvalidParameterValue(
+            f"Value {value} for parameter {name} is invalid. "
+            f"Reason: {reason or f'Must be between {low} and {high}, if provided.'}"
+        )

@@ -1,0 +1,139 @@
+"""The SQS service: the dispatch table from request type to action, start-up,
+and the retention sweeper.
+
+Actions that are part of later work (FIFO, redrive and message-move tasks)
+answer UnsupportedOperation rather than pretending to succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from broker.clock import Clock
+from broker.context import RequestContext
+from broker.errors import UnsupportedOperation
+from broker.sqs import api, attributes
+from broker.sqs.management import QueueActions
+from broker.sqs.messaging import MessageActions
+from broker.sqs.queue import Queue
+from broker.sqs.receipts import ReceiptCodec
+from broker.sqs.runtime import SqsRuntime
+from storage import keys
+from storage.committer import GroupCommitter
+from storage.records import unpack_state
+from storage.store import Db, LmdbStore, Write, delete, put
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY = b"receipt_secret"
+SWEEP_INTERVAL_SECONDS = 1.0
+SWEEP_BATCH = 1000
+
+Handler = Callable[[Any, RequestContext], Awaitable[object | None]]
+
+
+class SqsService:
+    """Amazon SQS semantics over the store."""
+
+    def __init__(self, store: LmdbStore, committer: GroupCommitter, clock: Clock) -> None:
+        self.rt = SqsRuntime(store, committer, clock, ReceiptCodec(b""))
+        self.queues = QueueActions(self.rt)
+        self.messages = MessageActions(self.rt)
+        self._sweeper: asyncio.Task[None] | None = None
+        self.handlers: dict[type, Handler] = {
+            api.CreateQueue: self.queues.create_queue,
+            api.GetQueueUrl: self.queues.get_queue_url,
+            api.ListQueues: self.queues.list_queues,
+            api.DeleteQueue: self.queues.delete_queue,
+            api.GetQueueAttributes: self.queues.get_queue_attributes,
+            api.SetQueueAttributes: self.queues.set_queue_attributes,
+            api.TagQueue: self.queues.tag_queue,
+            api.UntagQueue: self.queues.untag_queue,
+            api.ListQueueTags: self.queues.list_queue_tags,
+            api.AddPermission: self.queues.add_permission,
+            api.RemovePermission: self.queues.remove_permission,
+            api.ListDeadLetterSourceQueues: self.queues.list_dead_letter_source_queues,
+            api.SendMessage: self.messages.send_message,
+            api.SendMessageBatch: self.messages.send_message_batch,
+            api.ReceiveMessage: self.messages.receive_message,
+            api.DeleteMessage: self.messages.delete_message,
+            api.DeleteMessageBatch: self.messages.delete_message_batch,
+            api.ChangeMessageVisibility: self.messages.change_message_visibility,
+            api.ChangeMessageVisibilityBatch: self.messages.change_message_visibility_batch,
+            api.PurgeQueue: self.messages.purge_queue,
+            api.StartMessageMoveTask: _not_yet,
+            api.CancelMessageMoveTask: _not_yet,
+            api.ListMessageMoveTasks: _not_yet,
+        }
+
+    async def start(self) -> None:
+        """Load the receipt secret and every queue's index; start the sweeper."""
+        secret = self.rt.store.get(Db.META, SECRET_KEY)
+        if secret is None:
+            secret = os.urandom(32)
+            await self.rt.commit([put(Db.META, SECRET_KEY, secret)])
+        self.rt.receipts = ReceiptCodec(secret)
+        self.rt.registry.load(self.rt.store, self.rt.now_ms())
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="sqs-sweeper")
+
+    async def close(self) -> None:
+        """Stop the sweeper and wake every long-poll so it answers now."""
+        self.rt.closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for queue in self.rt.registry.all():
+            if queue.timer is not None:
+                queue.timer.cancel()
+            queue.wake_all()
+
+    async def dispatch(self, request: object, ctx: RequestContext) -> object | None:
+        handler = self.handlers.get(type(request))
+        if handler is None:
+            raise UnsupportedOperation(f"{type(request).__name__} is not supported.")
+        return await handler(request, ctx)
+
+    async def sweep(self) -> int:
+        """Delete messages past their retention period from the front of every queue; return how many."""
+        now = self.rt.now_ms()
+        removed = 0
+        for queue in self.rt.registry.all():
+            queue.promote(now)
+            writes = self._expired_writes(queue, now)
+            removed += len(writes) // 2
+            await self.rt.commit(writes)
+        return removed
+
+    def _expired_writes(self, queue: Queue, now: int) -> list[Write]:
+        retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
+        writes: list[Write] = []
+        while queue.ready and len(writes) < 2 * SWEEP_BATCH:
+            seq = queue.ready[0]
+            if seq in queue.gone:
+                queue.ready.popleft()
+                queue.gone.discard(seq)
+                continue
+            key = keys.message_key(queue.queue_id, seq)
+            raw = self.rt.store.get(Db.STATES, key)
+            if raw is not None and unpack_state(raw).sent_ms + retention_ms > now:
+                break
+            queue.ready.popleft()
+            queue.forget(seq)
+            if raw is not None:
+                writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
+        return writes
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            try:
+                await self.sweep()
+            except Exception:  # the sweeper must outlive one bad pass
+                log.exception("retention sweep failed")
+
+
+async def _not_yet(request: object, ctx: RequestContext) -> None:
+    raise UnsupportedOperation(f"{type(request).__name__} is not supported by this Shoal version yet.")
