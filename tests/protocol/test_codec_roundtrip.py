@@ -51,10 +51,13 @@ def test_empty_results(protocol: str, action: str) -> None:
         assert reply.body == b"{}"
         assert ("Content-Type", "application/x-amz-json-1.0") in reply.headers
     else:
-        assert reply.body == (
-            f'<?xml version="1.0"?><{action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
-            f"<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></{action}Response>"
-        ).encode()
+        assert (
+            reply.body
+            == (
+                f'<?xml version="1.0"?><{action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+                f"<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></{action}Response>"
+            ).encode()
+        )
         assert ("Content-Type", "text/xml") in reply.headers
     assert ("x-amzn-RequestId", "req-1") in reply.headers
 
