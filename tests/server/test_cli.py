@@ -116,7 +116,12 @@ def test_bench_hands_its_arguments_over(monkeypatch: pytest.MonkeyPatch) -> None
     import types
 
     seen: list[list[str]] = []
-    fake = types.SimpleNamespace(main=lambda argv: seen.append(argv) or 0)
+
+    def bench_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    fake = types.SimpleNamespace(main=bench_main)
     monkeypatch.setattr(importlib, "import_module", lambda name: fake)
     assert main(["bench", "--rate", "10", "run"]) == 0
     assert seen == [["--rate", "10", "run"]]
