@@ -117,20 +117,24 @@ class Server:
             default_account=config.account_id,
             default_region=config.region,
         )
-        await self.broker.start()
+        # Bind first (a busy port fails before the data dir is touched), accept only once the broker runs.
+        self._listener = await loop.create_server(
+            lambda: HttpConnection(app, self._pool, config.limits, loop),
+            config.host,
+            config.port,
+            reuse_address=True,
+            backlog=config.backlog,
+            start_serving=False,
+        )
+        try:
+            await self.broker.start()
+        except BaseException:
+            self._listener.close()
+            self._listener = None
+            raise
         self.metrics.watch_queues(self.broker.queue_stats)
         self.broker.commit_observers.append(self.metrics.observe_commit)
-        try:
-            self._listener = await loop.create_server(
-                lambda: HttpConnection(app, self._pool, config.limits, loop),
-                config.host,
-                config.port,
-                reuse_address=True,
-                backlog=config.backlog,
-            )
-        except OSError:
-            await self.broker.close()
-            raise
+        await self._listener.start_serving()
         sockets = self._listener.sockets
         if sockets:
             self.port = sockets[0].getsockname()[1]
