@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqs_client import Sqs
 
 from broker.clock import ManualClock
 from broker.context import RequestContext
@@ -36,3 +37,8 @@ async def broker(open_broker: Callable[[], Broker]) -> AsyncIterator[Broker]:
     await instance.start()
     yield instance
     await instance.close()
+
+
+@pytest.fixture
+def sqs(broker: Broker, ctx: RequestContext) -> Sqs:
+    return Sqs(broker, ctx)
