@@ -1,0 +1,153 @@
+"""The load tool end to end against a tiny fake SQS endpoint on localhost.
+
+The fake speaks just enough AWS JSON 1.0 (keep-alive HTTP/1.1) to exercise
+each scenario, error accounting and the summary; it runs on its own event
+loop in a thread because ``bench.cli.main`` runs its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bench.cli import main
+
+
+class FakeSqs:
+    """A list-backed queue; in queue ``flaky``, batch entries with Id "9" fail (``FakeFailure``)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.next_id = 0
+        self.host = ""
+
+    def handle(self, action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if action == "CreateQueue":
+            if params["QueueName"] == "forbidden":
+                return 400, {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": "no"}
+            return 200, {"QueueUrl": f"http://{self.host}/000000000000/{params['QueueName']}"}
+        if action == "SendMessage":
+            self.messages.append(params["MessageBody"])
+            return 200, {"MessageId": "m", "MD5OfMessageBody": "x"}
+        if action == "SendMessageBatch":
+            flaky = params["QueueUrl"].endswith("/flaky")
+            ok = [e for e in params["Entries"] if not (flaky and e["Id"] == "9")]
+            self.messages.extend(e["MessageBody"] for e in ok)
+            failed = [{"Id": "9", "Code": "FakeFailure", "SenderFault": True}] * (
+                len(ok) < len(params["Entries"])
+            )
+            return 200, {"Successful": [{"Id": e["Id"], "MessageId": "m"} for e in ok], "Failed": failed}
+        if action == "ReceiveMessage":
+            taken, self.messages = self.messages[:10], self.messages[10:]
+            return 200, {"Messages": [{"ReceiptHandle": f"r{i}", "Body": b} for i, b in enumerate(taken)]}
+        if action == "DeleteMessageBatch":
+            return 200, {"Successful": [{"Id": e["Id"]} for e in params["Entries"]], "Failed": []}
+        return 400, {"__type": "com.amazonaws.sqs#UnknownOperationException"}
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                lines = head.decode().split("\r\n")
+                headers = {
+                    k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=test/")
+                assert "x-amz-date" in headers
+                params = json.loads(await reader.readexactly(int(headers["content-length"])))
+                status, result = self.handle(headers["x-amz-target"].removeprefix("AmazonSQS."), params)
+                body = json.dumps(result).encode()
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[str]:
+    sqs = FakeSqs()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def start() -> None:
+        holder["server"] = server = await asyncio.start_server(sqs.serve, "127.0.0.1", 0)
+        sqs.host = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        ready.set()
+
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
+    thread.start()
+    assert ready.wait(5)
+    yield f"http://{sqs.host}"
+
+    async def stop() -> None:
+        holder["server"].close()
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+SHORT = ["--duration", "0.5", "--warmup", "0.2", "--connections", "4", "--quiet"]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert main([*SHORT, *argv, "--json"]) == 0, capsys.readouterr().err
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_send(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    s = run_json(capsys, "send", "--endpoint", fake)
+    assert s["messages"] > 0 and s["messages"] == s["requests"] == s["latency_ms"]["SendMessage"]["count"]
+    assert s["errors"] == {}
+    row = s["latency_ms"]["SendMessage"]
+    assert 0 < row["p50"] <= row["p90"] <= row["p99"] <= row["p99.9"] <= row["max"]
+    assert s["msgs_per_s"] > 0 and 0 < s["bench_cpu_percent"] <= 400
+
+
+def test_send_batch_counts_failed_entries(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    s = run_json(capsys, "send-batch", "--endpoint", fake, "--queue", "flaky")
+    assert s["messages"] == 9 * s["requests"] > 0
+    assert s["errors"] == {"FakeFailure": s["requests"]}
+
+
+def test_receive_delete_drains_the_prefill(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    s = run_json(capsys, "receive-delete", "--endpoint", fake, "--prefill", "205", "--warmup", "0")
+    assert s["messages"] == 205
+    assert s["latency_ms"]["DeleteMessageBatch"]["count"] == 21
+    assert s["empty_receives"] > 0
+
+
+def test_fifo_queue_and_text_summary(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--endpoint", fake, "--queue", "jobs.fifo", *SHORT]) == 0
+    out = capsys.readouterr().out
+    assert "msgs/s" in out and "latency    SendMessage: p50" in out
+    assert "bench CPU: " in out and "% of one core" in out
+
+
+def test_setup_failures_exit_2(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--endpoint", fake, "--queue", "forbidden", *SHORT]) == 2
+    assert "InvalidParameterValue" in capsys.readouterr().err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert main(["send", "--endpoint", f"http://127.0.0.1:{closed}", *SHORT]) == 2
+    assert "cannot connect" in capsys.readouterr().err
+    assert main(["nonsense"]) == 2
