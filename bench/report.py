@@ -51,7 +51,7 @@ def _ms(value: float) -> str:
 
 def text(s: dict[str, Any]) -> str:
     lines = [
-        f"scenario   {s['scenario']}: {s['connections']} connections, {s['duration_s']:g} s measured "
+        f"scenario   {s['scenario']}: {s['connections']} connections, {s['duration_s']:.1f} s measured "
         f"after {s['warmup_s']:g} s warmup, {s['message_size']}-byte messages",
         f"endpoint   {s['endpoint']}  queue {s['queue_url'] or s['queue']}",
         f"throughput {s['msgs_per_s']:,.0f} msgs/s   {s['requests_per_s']:,.0f} requests/s   "

@@ -211,9 +211,17 @@ class Run:
                     conn.abort(TimeoutError(f"no answer within {self.options.timeout:g} s"))
             rate = (self._live_messages - last_messages) / (now - last_time)
             last_time, last_messages = now, self._live_messages
-            phase = "measuring" if self._recording else "warming up"
+            elapsed = now - started
+            o = self.options
+            phase = (
+                "warmup"
+                if elapsed < o.warmup
+                else "measuring"
+                if elapsed <= o.warmup + o.duration
+                else "finishing"
+            )
             errors = sum(self.results.errors.values())
-            line = f"[{now - started:5.1f} s] {phase:10}  {rate:12,.0f} msgs/s  errors {errors:,}"
+            line = f"[{elapsed:5.1f} s] {phase:9}  {rate:12,.0f} msgs/s  errors {errors:,}"
             self._say(("\r" + line) if self.stderr.isatty() else line + "\n")
 
     def _say(self, text: str) -> None:
