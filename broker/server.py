@@ -104,6 +104,7 @@ class Server:
     async def start(self) -> None:
         """Start the broker, then accept requests; the health route answers from now on."""
         loop = asyncio.get_running_loop()
+        self._pool.now = loop.time()
         config = self.config
         router = self._router
         if router is None:

@@ -181,10 +181,10 @@ class Wire:
             default_account="000000000000",
             default_region="us-east-1",
         )
-        self.pool = ConnectionPool()
+        self.pool = ConnectionPool(now=self.now)
         self.limits = limits or HttpLimits()
         self.transport = MockTransport()
-        self.conn = HttpConnection(self.app, self.pool, self.limits, loop, clock=lambda: self.now)
+        self.conn = HttpConnection(self.app, self.pool, self.limits, loop)
         self.conn.connection_made(self.transport)
         self._read = 0
 
