@@ -2,8 +2,12 @@
 
 Rules: the metrics live in their own :class:`CollectorRegistry` (never the
 process-global one), so two servers in one process (tests, the bench) do not
-collide.  The per-request cost is a dict lookup and three child updates: label
-children are resolved once per ``(service, action)`` and cached.  Queue gauges
+collide.  Request metrics are the hot path, so they are
+plain integers and floats kept per ``(service, action)`` (one dict lookup, a
+bisect, three additions; the event loop is the only writer and the only
+reader) and turned into Prometheus families only at scrape time, by a
+collector; prometheus-client's own metric objects (a lock per update) are
+used only for the much rarer commits.  Queue gauges
 are not kept up to date on every change; a collector asks
 ``broker.queue_stats()`` at scrape time.  Commit metrics come from the
 broker's ``commit_observers`` hook, called on the event loop after each group
@@ -12,10 +16,11 @@ commit.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from broker.core import QueueStats
@@ -28,16 +33,59 @@ COMMIT_SECONDS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 COMMIT_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 
 
-class _ActionMetrics:
-    """The cached label children of one (service, action)."""
+class _ActionStats:
+    """Counts of one (service, action): requests, latency buckets, errors by code."""
 
-    __slots__ = ("errors", "labels", "requests", "seconds")
+    __slots__ = ("buckets", "count", "errors", "seconds")
 
-    def __init__(self, metrics: Metrics, service: str, action: str) -> None:
-        self.labels = (service, action)
-        self.requests = metrics.requests.labels(service, action)
-        self.seconds = metrics.request_seconds.labels(service, action)
-        self.errors: dict[str, Counter] = {}
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(REQUEST_BUCKETS) + 1)  # the last one is +Inf
+        self.errors: dict[str, int] = {}
+
+
+class RequestCollector(Collector):
+    """``shoal_requests_total``, ``shoal_request_errors_total``, ``shoal_request_seconds``."""
+
+    def __init__(self, actions: dict[tuple[str, str], _ActionStats]) -> None:
+        self._actions = actions
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        requests, errors, seconds = self._families()
+        bounds = [*(str(b) for b in REQUEST_BUCKETS), "+Inf"]
+        for (service, action), stats in self._actions.items():
+            labels = (service, action)
+            requests.add_metric(labels, stats.count)
+            for code, count in stats.errors.items():
+                errors.add_metric((service, action, code), count)
+            cumulative, total = [], 0
+            for bound, count in zip(bounds, stats.buckets, strict=True):
+                total += count
+                cumulative.append((bound, total))
+            seconds.add_metric(labels, cumulative, stats.seconds)
+        yield from (requests, errors, seconds)
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, CounterMetricFamily, HistogramMetricFamily]:
+        return (
+            CounterMetricFamily(
+                "shoal_requests", "Requests handled, by service and action.", labels=("service", "action")
+            ),
+            CounterMetricFamily(
+                "shoal_request_errors",
+                "Requests answered with an error, by service, action and error code.",
+                labels=("service", "action", "code"),
+            ),
+            HistogramMetricFamily(
+                "shoal_request_seconds",
+                "Time from a complete request to its reply, by service and action.",
+                labels=("service", "action"),
+            ),
+        )
 
 
 class QueueCollector(Collector):
@@ -72,25 +120,6 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "shoal_requests",
-            "Requests handled, by service and action.",
-            ("service", "action"),
-            registry=self.registry,
-        )
-        self.request_errors = Counter(
-            "shoal_request_errors",
-            "Requests answered with an error, by service, action and error code.",
-            ("service", "action", "code"),
-            registry=self.registry,
-        )
-        self.request_seconds = Histogram(
-            "shoal_request_seconds",
-            "Time from a complete request to its reply, by service and action.",
-            ("service", "action"),
-            buckets=REQUEST_BUCKETS,
-            registry=self.registry,
-        )
         self.commit_batch_size = Histogram(
             "shoal_commit_batch_size",
             "Writes per group commit.",
@@ -103,21 +132,20 @@ class Metrics:
             buckets=COMMIT_SECONDS_BUCKETS,
             registry=self.registry,
         )
-        self._actions: dict[tuple[str, str], _ActionMetrics] = {}
+        self._actions: dict[tuple[str, str], _ActionStats] = {}
+        self.registry.register(RequestCollector(self._actions))
 
     def observe_request(self, service: str, action: str, seconds: float, error_code: str | None) -> None:
         """Count one request; ``error_code`` is the AWS code when it failed."""
         key = (service, action)
-        children = self._actions.get(key)
-        if children is None:
-            children = self._actions[key] = _ActionMetrics(self, service, action)
-        children.requests.inc()
-        children.seconds.observe(seconds)
+        stats = self._actions.get(key)
+        if stats is None:
+            stats = self._actions[key] = _ActionStats()
+        stats.count += 1
+        stats.seconds += seconds
+        stats.buckets[bisect_left(REQUEST_BUCKETS, seconds)] += 1
         if error_code is not None:
-            errors = children.errors.get(error_code)
-            if errors is None:
-                errors = children.errors[error_code] = self.request_errors.labels(service, action, error_code)
-            errors.inc()
+            stats.errors[error_code] = stats.errors.get(error_code, 0) + 1
 
     def observe_commit(self, batch_size: int, seconds: float) -> None:
         """A :data:`broker.core.CommitObserver`."""
