@@ -224,39 +224,42 @@ class MessageActions:
             if long_poll:
                 return []
             raise OverLimit(f"Too many messages in flight (limit {MAX_INFLIGHT}).")
-        seqs = queue.claim(limit)
-        if not seqs:
-            return []
-        raw_bodies = self.rt.store.get_many(
-            Db.BODIES, [keys.message_key(queue.queue_id, seq) for seq in seqs]
-        )
         retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
         wanted_system = _wanted_system_attributes(req)
         writes: list[Write] = []
         messages: list[api.Message] = []
-        for seq, raw in zip(seqs, raw_bodies, strict=True):
-            key = keys.message_key(queue.queue_id, seq)
-            if raw is None:  # deleted or purged after it was indexed
-                queue.forget(seq)
-                continue
-            record = unpack_body(raw)
-            if record.sent_ms + retention_ms <= now:
-                queue.forget(seq)
-                writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
-                continue
-            count, first = queue.hold_received(seq, now, visibility_ms)
-            writes.append(
-                put(
-                    Db.STATES,
-                    key,
-                    pack_state(MessageState(record.sent_ms, now + visibility_ms, count, first)),
-                )
+        # Expired or vanished messages do not count toward ``limit``: claim again
+        # until it is met or nothing is visible, so old messages never hide fresh ones.
+        while len(messages) < limit:
+            seqs = queue.claim(limit - len(messages))
+            if not seqs:
+                break
+            raw_bodies = self.rt.store.get_many(
+                Db.BODIES, [keys.message_key(queue.queue_id, seq) for seq in seqs]
             )
-            messages.append(
-                self._render(
-                    queue, record, Receipt(queue.queue_id, seq, count), count, first, req, wanted_system
+            for seq, raw in zip(seqs, raw_bodies, strict=True):
+                key = keys.message_key(queue.queue_id, seq)
+                if raw is None:  # deleted or purged after it was indexed
+                    queue.forget(seq)
+                    continue
+                record = unpack_body(raw)
+                if record.sent_ms + retention_ms <= now:
+                    queue.forget(seq)
+                    writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
+                    continue
+                count, first = queue.hold_received(seq, now, visibility_ms)
+                writes.append(
+                    put(
+                        Db.STATES,
+                        key,
+                        pack_state(MessageState(record.sent_ms, now + visibility_ms, count, first)),
+                    )
                 )
-            )
+                messages.append(
+                    self._render(
+                        queue, record, Receipt(queue.queue_id, seq, count), count, first, req, wanted_system
+                    )
+                )
         await self.rt.commit(writes)
         return messages
 
