@@ -212,10 +212,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        for slot in self._pipeline:
-            if slot.task is not None:
-                slot.task.cancel()
-        self._pipeline.clear()
+        self._cancel_pending()
         self._pool.discard(self)
 
     def data_received(self, data: bytes) -> None:
@@ -337,6 +334,8 @@ class HttpConnection(asyncio.Protocol):
     def abort(self) -> None:
         """Close now; pending dispatches are cancelled by ``connection_lost``."""
         if self._transport is not None and not self._closed:
+            self._closed = True
+            self._cancel_pending()
             self._transport.abort()
 
     def check_timeouts(self, now: float) -> None:
@@ -345,9 +344,9 @@ class HttpConnection(asyncio.Protocol):
         started = self._request_started
         if started is not None and now - started > self._limits.request_timeout:
             log.debug("request not complete after %.0f s; closing", self._limits.request_timeout)
-            self._transport.close()
+            self._close()
         elif self._idle_since is not None and now - self._idle_since > self._limits.keep_alive_timeout:
-            self._transport.close()
+            self._close()
 
     # -- internals ----------------------------------------------------------
 
@@ -443,15 +442,25 @@ class HttpConnection(asyncio.Protocol):
         if out:
             transport.write(out[0] if len(out) == 1 else b"".join(out))
         if close or (self._stopped and not pipeline and self._slot is None):
-            for slot in pipeline:
-                if slot.task is not None:
-                    slot.task.cancel()
-            pipeline.clear()
-            transport.close()
+            self._close()
             return
         if not pipeline and self._slot is None:
             self._idle_since = self._pool.now
         self._update_reading()
+
+    def _close(self) -> None:
+        """Close after the buffered writes; nothing is written or dispatched after this."""
+        assert self._transport is not None
+        self._closed = self._stopped = True
+        self._cancel_pending()
+        self._transport.close()
+
+    def _cancel_pending(self) -> None:
+        for slot in self._pipeline:
+            if slot.task is not None:
+                slot.task.cancel()
+        self._pipeline.clear()
+        self._slot = None
 
     def _update_reading(self) -> None:
         transport = self._transport

@@ -246,3 +246,18 @@ def test_absolute_form_target(wire: Wire) -> None:
     wire.send(b"GET http://localhost:4566/_shoal/health?x=1 HTTP/1.1\r\n\r\n")
     (reply,) = wire.responses()
     assert reply.status == 200
+
+
+def test_nothing_is_parsed_or_written_after_a_timeout_close(wire: Wire) -> None:
+    wire.broker.gate("g")
+    wire.send(post(b"gate:g"))
+    wire.conn.check_timeouts(wire.now + wire.limits.request_timeout + wire.limits.keep_alive_timeout)
+    assert not wire.transport.closed  # busy, not idle
+    wire.send(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab")
+    wire.conn.check_timeouts(wire.now + wire.limits.request_timeout + 1)
+    wire.settle()
+    assert wire.transport.closed
+    assert wire.broker.cancelled == [b"gate:g"]
+    wire.send(b"cde" + post(b"more"))
+    assert wire.broker.calls == [b"gate:g"]
+    assert wire.new_bytes() == b""
