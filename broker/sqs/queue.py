@@ -92,7 +92,11 @@ class Queue:
             self._hold(self.delayed, seq, visible_at_ms)
 
     def promote(self, now_ms: int) -> int:
-        """Move every delayed or in-flight message whose deadline passed into ``ready``."""
+        """Move every delayed or in-flight message whose deadline passed into ``ready``.
+
+        Wakes one long-polling receiver per message moved: whoever promotes (the
+        timer, a receive, GetQueueAttributes, the sweeper), waiters hear of it.
+        """
         moved = 0
         pending = self.pending
         while pending and pending[0][0] <= now_ms:
@@ -105,6 +109,8 @@ class Queue:
                 continue
             self.ready.append(seq)
             moved += 1
+        if moved:
+            self.wake(moved)
         return moved
 
     def claim(self, limit: int) -> list[int]:

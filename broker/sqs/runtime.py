@@ -59,7 +59,7 @@ class SqsRuntime:
         queue.timer = None
         if queue.deleted:
             return
-        self.made_visible(queue, queue.promote(self.now_ms()))
+        queue.promote(self.now_ms())  # wakes the waiters itself
         self.arm_timer(queue)
 
 
