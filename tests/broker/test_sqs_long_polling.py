@@ -145,3 +145,37 @@ async def test_close_releases_waiting_receivers(
     await waiting(broker, "q")
     await broker.close()
     assert await asyncio.wait_for(receiver, PROMPT) == []
+
+
+async def test_waiter_is_woken_whoever_notices_a_delay_ended(broker: Broker, sqs: Sqs, clock: ManualClock) -> None:
+    url = await sqs.create("q")
+    await sqs.send(url, "later", delay_seconds=5)
+    receiver = long_poll(sqs, url)
+    await waiting(broker, "q")
+    clock.advance(5)
+    await sqs.counts(url)  # GetQueueAttributes sees the delay is over before any timer does
+    assert [m.body for m in await asyncio.wait_for(receiver, 0.5)] == ["later"]
+
+
+async def test_sweep_noticing_a_delay_ended_wakes_waiter(broker: Broker, sqs: Sqs, clock: ManualClock) -> None:
+    url = await sqs.create("q")
+    await sqs.send(url, "later", delay_seconds=5)
+    receiver = long_poll(sqs, url)
+    await waiting(broker, "q")
+    clock.advance(5)
+    await broker.sqs.sweep()
+    assert [m.body for m in await asyncio.wait_for(receiver, 0.5)] == ["later"]
+
+
+async def test_short_poll_taking_one_of_many_newly_visible_leaves_waiters_woken(
+    broker: Broker, sqs: Sqs, clock: ManualClock
+) -> None:
+    url = await sqs.create("q")
+    for i in range(3):
+        await sqs.send(url, str(i), delay_seconds=5)
+    receivers = [long_poll(sqs, url) for _ in range(2)]
+    await waiting(broker, "q", 2)
+    clock.advance(5)
+    assert len(await sqs.receive(url, max_messages=1)) == 1
+    results = await asyncio.wait_for(asyncio.gather(*receivers), 0.5)
+    assert sorted(len(messages) for messages in results) == [1, 1]
