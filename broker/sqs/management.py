@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 
 from broker.context import RequestContext
 from broker.errors import InvalidParameterValue, QueueDoesNotExist, QueueNameExists, UnsupportedOperation
@@ -22,6 +23,7 @@ from storage.store import Db, Write, delete, delete_prefix, put
 
 MAX_LIST_RESULTS = 1000
 MAX_TAGS = 50
+_LABEL = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 GRANTABLE_ACTIONS = frozenset(
     {
         "*",
@@ -166,6 +168,11 @@ class QueueActions:
 
     async def add_permission(self, req: api.AddPermission, ctx: RequestContext) -> None:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
+        if not _LABEL.match(req.label):
+            raise InvalidParameterValue(
+                f"Value {req.label} for parameter Label is invalid. Reason: Can only include "
+                "alphanumeric characters, hyphens, or underscores. 1 to 80 in length."
+            )
         if not req.aws_account_ids:
             raise InvalidParameterValue(
                 "Value [] for parameter PrincipalId is invalid. Reason: Please provide a principal."
