@@ -25,17 +25,19 @@ or ``await serve(config)``, which also stops on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import uvloop
 
-from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION
-from broker.core import Broker, BrokerConfig
+from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
+from broker.core import Broker, BrokerConfig, CommitObserver, QueueStats
 from broker.http_app import HttpApp, Router
 from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
 from broker.metrics import Metrics
@@ -76,6 +78,20 @@ class ServerConfig:
         )
 
 
+class BrokerService(Protocol):
+    """What the server needs of :class:`broker.core.Broker` (tests pass a fake)."""
+
+    commit_observers: list[CommitObserver]
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def dispatch(self, service: str, request: object, ctx: RequestContext) -> object | None: ...
+
+    def queue_stats(self) -> list[QueueStats]: ...
+
+
 class Server:
     """One Shoal server: a broker and its listeners."""
 
@@ -83,12 +99,12 @@ class Server:
         self,
         config: ServerConfig,
         *,
-        broker: Broker | None = None,
+        broker: BrokerService | None = None,
         router: Router | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.config = config
-        self.broker = broker if broker is not None else Broker(config.broker_config())
+        self.broker: BrokerService = broker if broker is not None else Broker(config.broker_config())
         self.metrics = metrics if metrics is not None else Metrics()
         self._router = router
         self._pool = ConnectionPool()
@@ -168,6 +184,10 @@ class Server:
                 self.config.shutdown_grace,
             )
             self._pool.abort()
+            # connection_lost follows an abort within a loop iteration or two; the cancelled
+            # dispatches unwind meanwhile.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pool.wait_empty(), 1.0)
         try:
             await closing
         finally:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import httptools
 
 from broker.context import RequestContext
-from broker.core import QueueStats
+from broker.core import CommitObserver, QueueStats
 from broker.errors import InvalidParameterValue, QueueDoesNotExist, ShoalError
 from broker.http_app import HttpApp
 from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
@@ -109,7 +109,7 @@ class FakeBroker:
     gates: dict[str, asyncio.Future[None]] = field(default_factory=dict)
     calls: list[bytes] = field(default_factory=list)
     cancelled: list[bytes] = field(default_factory=list)
-    commit_observers: list[object] = field(default_factory=list)
+    commit_observers: list[CommitObserver] = field(default_factory=list)
 
     def gate(self, name: str) -> asyncio.Future[None]:
         future: asyncio.Future[None] = self.loop.create_future()
