@@ -25,6 +25,7 @@ from pathlib import Path
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION
 from broker.logging_setup import LEVELS, configure
 from broker.server import Durability, ServerConfig, run
+from storage.errors import DataDirLocked
 
 log = logging.getLogger("shoal.cli")
 
@@ -143,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = server_config(args)
     try:
         return run(config)
-    except OSError as error:
+    except (OSError, DataDirLocked) as error:  # a busy port, an unusable or locked data dir
         log.error("cannot start: %s", error)
         return 1
 
