@@ -9,8 +9,9 @@ it on the same data dir and port, or stop it (SIGTERM, which must exit 0).
   ``restart()`` it before returning; teardown stops it and checks the exit code.
 - ``start_server`` (function-scoped factory): a private server for tests that
   need their own (several nodes, odd flags); all are stopped at teardown.
-- ``sqs``: a boto3 SQS client on ``server`` (AWS JSON 1.0, as current botocore
-  speaks), retries off so a failure shows the first answer.
+- ``sqs`` (module-scoped, like the server): a boto3 SQS client on ``server``
+  (AWS JSON 1.0, as current botocore speaks), retries off so a failure shows
+  the first answer.  For a ``start_server`` server, use ``client_for(srv)``.
 - ``sqs_query``: a boto3 SQS client that speaks the Query protocol (form
   encoded request, XML response), from botocore's model re-annotated with the
   Query serialization names (see ``query_model``).
@@ -264,12 +265,6 @@ def _client_kwargs(endpoint: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def sqs(server: ServerProcess) -> Any:
-    """boto3 SQS client (AWS JSON 1.0) on the module's server."""
-    return boto3.client("sqs", **_client_kwargs(server.endpoint))
-
-
 # Query serialization names of the SQS model.  Current botocore ships SQS as
 # AWS JSON 1.0 only, without the Query-only traits; the Query API (as AWS
 # documents it) names flattened list members and map entries singularly.
@@ -376,12 +371,25 @@ class _QueryModelLoader(botocore.loaders.Loader):
         return model
 
 
-@pytest.fixture
-def sqs_query(server: ServerProcess) -> Any:
-    """boto3 SQS client that speaks the Query protocol (form in, XML out)."""
+def client_for(srv: ServerProcess, query: bool = False) -> Any:
+    """A boto3 SQS client on ``srv``: AWS JSON 1.0, or Query with ``query=True``."""
+    if not query:
+        return boto3.client("sqs", **_client_kwargs(srv.endpoint))
     session = botocore.session.get_session()
     session.register_component("data_loader", _QueryModelLoader())
-    return boto3.Session(botocore_session=session).client("sqs", **_client_kwargs(server.endpoint))
+    return boto3.Session(botocore_session=session).client("sqs", **_client_kwargs(srv.endpoint))
+
+
+@pytest.fixture(scope="module")
+def sqs(server: ServerProcess) -> Any:
+    """boto3 SQS client (AWS JSON 1.0) on the module's server (shared: clients are stateless)."""
+    return client_for(server)
+
+
+@pytest.fixture(scope="module")
+def sqs_query(server: ServerProcess) -> Any:
+    """boto3 SQS client that speaks the Query protocol (form in, XML out)."""
+    return client_for(server, query=True)
 
 
 # ---------------------------------------------------------------------------
