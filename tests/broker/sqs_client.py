@@ -52,7 +52,9 @@ class Sqs:
         )
 
     async def attributes(self, url: str, *names: str) -> dict[str, str]:
-        result = await self.call(api.GetQueueAttributes(queue_url=url, attribute_names=list(names or ["All"])))
+        result = await self.call(
+            api.GetQueueAttributes(queue_url=url, attribute_names=list(names or ["All"]))
+        )
         return dict(result.attributes or {})
 
     async def counts(self, url: str) -> tuple[int, int, int]:

@@ -27,7 +27,9 @@ Entry = api.SendMessageBatchRequestEntry
 async def test_send_batch_sends_every_entry(sqs: Sqs) -> None:
     url = await sqs.create()
     result = await sqs.call(
-        api.SendMessageBatch(queue_url=url, entries=[Entry(id=f"m{i}", message_body=f"b{i}") for i in range(10)])
+        api.SendMessageBatch(
+            queue_url=url, entries=[Entry(id=f"m{i}", message_body=f"b{i}") for i in range(10)]
+        )
     )
     assert [entry.id for entry in result.successful] == [f"m{i}" for i in range(10)]
     assert not result.failed
@@ -41,7 +43,10 @@ async def test_send_batch_entry_delay(sqs: Sqs, clock: ManualClock) -> None:
     await sqs.call(
         api.SendMessageBatch(
             queue_url=url,
-            entries=[Entry(id="now", message_body="now"), Entry(id="later", message_body="later", delay_seconds=5)],
+            entries=[
+                Entry(id="now", message_body="now"),
+                Entry(id="later", message_body="later", delay_seconds=5),
+            ],
         )
     )
     assert await sqs.counts(url) == (1, 0, 1)
@@ -53,7 +58,9 @@ async def test_send_batch_md5s_per_entry(sqs: Sqs) -> None:
     url = await sqs.create()
     attribute = {"a": api.MessageAttributeValue(data_type="String", string_value="1")}
     result = await sqs.call(
-        api.SendMessageBatch(queue_url=url, entries=[Entry(id="1", message_body="x", message_attributes=attribute)])
+        api.SendMessageBatch(
+            queue_url=url, entries=[Entry(id="1", message_body="x", message_attributes=attribute)]
+        )
     )
     single = await sqs.send(url, "x", message_attributes=attribute)
     assert result.successful[0].md5_of_message_body == single.md5_of_message_body
@@ -99,7 +106,9 @@ async def test_invalid_entry_id(sqs: Sqs, entry_id: str) -> None:
 async def test_valid_entry_id_of_80_characters(sqs: Sqs) -> None:
     url = await sqs.create()
     entry_id = "A-z_9" * 16
-    result = await sqs.call(api.SendMessageBatch(queue_url=url, entries=[Entry(id=entry_id, message_body="x")]))
+    result = await sqs.call(
+        api.SendMessageBatch(queue_url=url, entries=[Entry(id=entry_id, message_body="x")])
+    )
     assert result.successful[0].id == entry_id
 
 
@@ -107,7 +116,9 @@ async def test_batch_request_too_long(sqs: Sqs) -> None:
     url = await sqs.create()
     half = "x" * 524_288
     await sqs.call(
-        api.SendMessageBatch(queue_url=url, entries=[Entry(id="a", message_body=half), Entry(id="b", message_body=half)])
+        api.SendMessageBatch(
+            queue_url=url, entries=[Entry(id="a", message_body=half), Entry(id="b", message_body=half)]
+        )
     )
     with pytest.raises(BatchRequestTooLong):
         await sqs.call(
@@ -146,7 +157,8 @@ async def test_batch_on_missing_queue(sqs: Sqs) -> None:
     with pytest.raises(QueueDoesNotExist):
         await sqs.call(
             api.SendMessageBatch(
-                queue_url="http://localhost:4566/000000000000/missing", entries=[Entry(id="a", message_body="x")]
+                queue_url="http://localhost:4566/000000000000/missing",
+                entries=[Entry(id="a", message_body="x")],
             )
         )
 

@@ -92,7 +92,7 @@ async def test_concurrent_waiters_each_get_distinct_messages(broker: Broker, sqs
         )
     )
     results = await asyncio.wait_for(asyncio.gather(*receivers), PROMPT)
-    bodies = [m.body for messages in results for m in messages]
+    bodies = [m.body or "" for messages in results for m in messages]
     assert sorted(bodies) == [str(i) for i in range(8)]
     assert all(len(messages) == 1 for messages in results)
 
@@ -147,7 +147,9 @@ async def test_close_releases_waiting_receivers(
     assert await asyncio.wait_for(receiver, PROMPT) == []
 
 
-async def test_waiter_is_woken_whoever_notices_a_delay_ended(broker: Broker, sqs: Sqs, clock: ManualClock) -> None:
+async def test_waiter_is_woken_whoever_notices_a_delay_ended(
+    broker: Broker, sqs: Sqs, clock: ManualClock
+) -> None:
     url = await sqs.create("q")
     await sqs.send(url, "later", delay_seconds=5)
     receiver = long_poll(sqs, url)
@@ -157,7 +159,9 @@ async def test_waiter_is_woken_whoever_notices_a_delay_ended(broker: Broker, sqs
     assert [m.body for m in await asyncio.wait_for(receiver, 0.5)] == ["later"]
 
 
-async def test_sweep_noticing_a_delay_ended_wakes_waiter(broker: Broker, sqs: Sqs, clock: ManualClock) -> None:
+async def test_sweep_noticing_a_delay_ended_wakes_waiter(
+    broker: Broker, sqs: Sqs, clock: ManualClock
+) -> None:
     url = await sqs.create("q")
     await sqs.send(url, "later", delay_seconds=5)
     receiver = long_poll(sqs, url)

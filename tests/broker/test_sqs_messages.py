@@ -79,12 +79,19 @@ async def test_max_number_of_messages_out_of_range(sqs: Sqs, count: int) -> None
         await sqs.call(api.ReceiveMessage(queue_url=url, max_number_of_messages=count))
 
 
-@pytest.mark.parametrize(("name", "value"), [("VisibilityTimeout", 43_201), ("WaitTimeSeconds", 21)])
-async def test_receive_parameter_ranges(sqs: Sqs, name: str, value: int) -> None:
-    url = await sqs.create()
-    field = {"VisibilityTimeout": "visibility_timeout", "WaitTimeSeconds": "wait_time_seconds"}[name]
+@pytest.mark.parametrize(
+    "request_",
+    [
+        api.ReceiveMessage(queue_url="q", visibility_timeout=43_201),
+        api.ReceiveMessage(queue_url="q", visibility_timeout=-1),
+        api.ReceiveMessage(queue_url="q", wait_time_seconds=21),
+        api.ReceiveMessage(queue_url="q", wait_time_seconds=-1),
+    ],
+)
+async def test_receive_parameter_ranges(sqs: Sqs, request_: api.ReceiveMessage) -> None:
+    await sqs.create("q")
     with pytest.raises(InvalidParameterValue):
-        await sqs.call(api.ReceiveMessage(queue_url=url, **{field: value}))
+        await sqs.call(request_)
 
 
 async def test_system_attributes_on_receive(sqs: Sqs, clock: ManualClock) -> None:
@@ -205,7 +212,10 @@ async def test_md5_of_message_attributes_matches_documented_algorithm(sqs: Sqs) 
             {"test_attribute_name": String(data_type="Binary", binary_value=b"test_attribute_value")},
             "23f6bd27ea87aab7dfeadcc9aebee495",
         ),
-        ({"timestamp": String(data_type="Number", string_value="1493147359900")}, "235c5c510d26fb653d073faed50ae77c"),
+        (
+            {"timestamp": String(data_type="Number", string_value="1493147359900")},
+            "235c5c510d26fb653d073faed50ae77c",
+        ),
     ],
 )
 async def test_md5_of_message_attributes_known_vectors(

@@ -73,7 +73,9 @@ async def test_attribute_ranges_on_create_and_set(sqs: Sqs, name: str, low: int,
         with pytest.raises(InvalidAttributeValue):
             await sqs.create("bad", **{name: str(bad)})
         with pytest.raises(InvalidAttributeValue):
-            await sqs.call(api.SetQueueAttributes(queue_url=await sqs.create("lo"), attributes={name: str(bad)}))
+            await sqs.call(
+                api.SetQueueAttributes(queue_url=await sqs.create("lo"), attributes={name: str(bad)})
+            )
     assert (await sqs.attributes(await sqs.create("hi"), name))[name] == str(high)
 
 

@@ -19,7 +19,9 @@ Restart = Callable[[], Awaitable[Sqs]]
 
 
 @pytest.fixture
-async def restartable(open_broker: Callable[[], Broker], ctx: RequestContext) -> AsyncIterator[tuple[Sqs, Restart]]:
+async def restartable(
+    open_broker: Callable[[], Broker], ctx: RequestContext
+) -> AsyncIterator[tuple[Sqs, Restart]]:
     """An Sqs client and a function that closes its broker and returns a client of a fresh one."""
     current = open_broker()
     await current.start()
@@ -35,7 +37,9 @@ async def restartable(open_broker: Callable[[], Broker], ctx: RequestContext) ->
     await current.close()
 
 
-async def test_queues_attributes_and_tags_survive(restartable: tuple[Sqs, Restart], clock: ManualClock) -> None:
+async def test_queues_attributes_and_tags_survive(
+    restartable: tuple[Sqs, Restart], clock: ManualClock
+) -> None:
     sqs, restart = restartable
     url = await sqs.create("q", VisibilityTimeout="45", DelaySeconds="2")
     await sqs.call(api.TagQueue(queue_url=url, tags={"team": "core"}))
@@ -76,7 +80,10 @@ async def test_in_flight_stays_in_flight_until_its_deadline(
     assert again.message_id == first.message_id
     assert first.attributes is not None and again.attributes is not None
     assert again.attributes["ApproximateReceiveCount"] == "2"
-    assert again.attributes["ApproximateFirstReceiveTimestamp"] == first.attributes["ApproximateFirstReceiveTimestamp"]
+    assert (
+        again.attributes["ApproximateFirstReceiveTimestamp"]
+        == first.attributes["ApproximateFirstReceiveTimestamp"]
+    )
 
 
 async def test_delayed_message_stays_delayed(restartable: tuple[Sqs, Restart], clock: ManualClock) -> None:
@@ -167,7 +174,9 @@ async def test_recreated_queue_after_restart_rejects_old_handles(restartable: tu
         await sqs.delete(url, old.receipt_handle)
 
 
-async def test_a_second_broker_cannot_open_the_same_dir(broker: Broker, open_broker: Callable[[], Broker]) -> None:
+async def test_a_second_broker_cannot_open_the_same_dir(
+    broker: Broker, open_broker: Callable[[], Broker]
+) -> None:
     with pytest.raises(DataDirLocked):
         await open_broker().start()
 

@@ -90,7 +90,10 @@ async def test_add_permission_with_several_accounts_and_actions(sqs: Sqs) -> Non
         )
     )
     [statement] = json.loads((await sqs.attributes(url, "Policy"))["Policy"])["Statement"]
-    assert statement["Principal"]["AWS"] == ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]
+    assert statement["Principal"]["AWS"] == [
+        "arn:aws:iam::111111111111:root",
+        "arn:aws:iam::222222222222:root",
+    ]
     assert statement["Action"] == ["SQS:SendMessage", "SQS:ReceiveMessage"]
 
 
@@ -103,7 +106,8 @@ async def test_add_permission_with_existing_label(sqs: Sqs) -> None:
 
 
 @pytest.mark.parametrize(
-    ("accounts", "actions"), [([], ["SendMessage"]), (["111111111111"], []), (["111111111111"], ["CreateQueue"])]
+    ("accounts", "actions"),
+    [([], ["SendMessage"]), (["111111111111"], []), (["111111111111"], ["CreateQueue"])],
 )
 async def test_add_permission_needs_principal_and_valid_action(
     sqs: Sqs, accounts: list[str], actions: list[str]
