@@ -128,6 +128,13 @@ def _validate_value(name: str, spec: AttributeSpec, value: str) -> str:
     return value
 
 
+def without_unset(values: dict[str, str]) -> dict[str, str]:
+    """``values`` minus the empty strings that mean "not set" (Policy, KmsMasterKeyId, ...)."""
+    return {
+        name: value for name, value in values.items() if value != "" or SETTABLE[name].default is not None
+    }
+
+
 def int_attribute(attributes: dict[str, str], name: str) -> int:
     """A stored integer attribute, falling back to its default."""
     value = attributes.get(name) or SETTABLE[name].default or "0"

@@ -55,7 +55,7 @@ class QueueActions:
         existing = self.rt.registry.find(ctx.account_id, name)
         if existing is not None:
             for key, value in requested.items():
-                if existing.attributes.get(key, attributes.SETTABLE[key].default) != value:
+                if existing.attributes.get(key, attributes.SETTABLE[key].default or "") != value:
                     raise QueueNameExists(
                         f"A queue already exists with the same name and a different value for attribute {key}"
                     )
@@ -69,7 +69,7 @@ class QueueActions:
             region=ctx.region,
             created_ms=now,
             modified_ms=now,
-            attributes={**attributes.defaults(), **requested},
+            attributes={**attributes.defaults(), **attributes.without_unset(requested)},
             tags=dict(req.tags or {}),
         )
         queue = self.rt.registry.add(record)
@@ -144,10 +144,7 @@ class QueueActions:
     async def set_queue_attributes(self, req: api.SetQueueAttributes, ctx: RequestContext) -> None:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
         changes = attributes.validate(req.attributes)
-        merged = {**queue.attributes, **changes}
-        for name, value in changes.items():
-            if value == "" and attributes.SETTABLE[name].default is None:
-                merged.pop(name)
+        merged = attributes.without_unset({**queue.attributes, **changes})
         await self._update(queue, queue.record._replace(attributes=merged, modified_ms=self.rt.now_ms()))
 
     async def tag_queue(self, req: api.TagQueue, ctx: RequestContext) -> None:
