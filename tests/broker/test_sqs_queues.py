@@ -321,3 +321,11 @@ async def test_name_is_reusable_at_once_and_new_queue_is_empty(sqs: Sqs) -> None
     assert again == url
     assert await sqs.counts(again) == (0, 0, 0)
     assert (await sqs.attributes(again, "VisibilityTimeout"))["VisibilityTimeout"] == "30"
+
+
+async def test_empty_policy_and_kms_key_on_create_mean_not_set(sqs: Sqs) -> None:
+    url = await sqs.create("q", Policy="", KmsMasterKeyId="")
+    values = await sqs.attributes(url)
+    assert "Policy" not in values
+    assert "KmsMasterKeyId" not in values
+    assert await sqs.create("q", Policy="") == url
