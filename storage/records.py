@@ -60,7 +60,7 @@ class QueueRecord(NamedTuple):
 
 def pack_body(record: MessageBody) -> bytes:
     """Encode a body record."""
-    fields = list(record)
+    fields: list[object] = list(record)
     fields[2] = [list(attribute) for attribute in record.attributes]
     packed: bytes = msgpack.packb(fields, use_bin_type=True)
     return packed

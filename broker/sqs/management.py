@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 
 from broker.context import RequestContext
 from broker.errors import InvalidParameterValue, QueueDoesNotExist, QueueNameExists, UnsupportedOperation
@@ -244,7 +245,7 @@ class QueueActions:
             queue_urls=[queue_url(ctx, queue) for queue in page], next_token=token
         )
 
-    async def _set_policy(self, queue: Queue, policy: dict[str, object] | None) -> None:
+    async def _set_policy(self, queue: Queue, policy: Mapping[str, object] | None) -> None:
         merged = dict(queue.attributes)
         if policy is None:
             merged.pop("Policy", None)
@@ -267,7 +268,7 @@ def _load_policy(queue: Queue, arn: str) -> dict[str, list[dict[str, object]]]:
     policy.setdefault("Version", "2012-10-17")
     policy.setdefault("Id", f"{arn}/SQSDefaultPolicy")
     policy.setdefault("Statement", [])
-    return policy  # type: ignore[no-any-return]
+    return policy
 
 
 def _dead_letter_target(queue: Queue) -> str | None:
