@@ -104,7 +104,9 @@ class QueueActions:
         token = None
         if req.max_results is not None and len(names) > limit:
             token = _encode_token(page[-1].record.name)
-        return api.ListQueuesResult(queue_urls=[queue_url(ctx, queue) for queue in page], next_token=token)
+        # AWS omits QueueUrls when nothing matches (JSON and Query alike), rather than an empty list
+        urls = [queue_url(ctx, queue) for queue in page]
+        return api.ListQueuesResult(queue_urls=urls or None, next_token=token)
 
     async def delete_queue(self, req: api.DeleteQueue, ctx: RequestContext) -> None:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
