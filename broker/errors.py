@@ -145,7 +145,8 @@ class QueueDeletedRecently(ShoalError):
     code = "QueueDeletedRecently"
     query_code = "AWS.SimpleQueueService.QueueDeletedRecently"
     default_message = (
-        "You must wait 60 seconds after deleting a queue before you can create another queue with the same name."
+        "You must wait 60 seconds after deleting a queue before you can create another queue "
+        "with the same name."
     )
 
 

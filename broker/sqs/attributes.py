@@ -8,11 +8,11 @@ are and only the computed ones (counts, ARN, timestamps) are derived.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum
 
 from broker.errors import InvalidAttributeName, InvalidAttributeValue, UnsupportedOperation
+from broker.sqs import documents
 
 
 class Kind(Enum):
@@ -118,11 +118,7 @@ def _validate_value(name: str, spec: AttributeSpec, value: str) -> str:
             raise InvalidAttributeValue(
                 f"Invalid value for the parameter {name}. Reason: Policy is too long."
             )
-        try:
-            document = json.loads(value)
-        except ValueError:
-            raise InvalidAttributeValue(f"Invalid value for the parameter {name}.") from None
-        if not isinstance(document, dict):
+        if documents.parse_object(value) is None:
             raise invalid
         return value
     return value

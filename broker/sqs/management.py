@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 
 from broker.context import RequestContext
 from broker.errors import InvalidParameterValue, QueueDoesNotExist, QueueNameExists, UnsupportedOperation
-from broker.sqs import api, attributes
+from broker.sqs import api, attributes, documents
 from broker.sqs.queue import Queue
 from broker.sqs.registry import check_name, queue_arn, queue_url, seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
@@ -252,7 +251,7 @@ class QueueActions:
         if policy is None:
             merged.pop("Policy", None)
         else:
-            merged["Policy"] = json.dumps(policy, separators=(",", ":"))
+            merged["Policy"] = documents.write_object(policy)
         await self._update(queue, queue.record._replace(attributes=merged, modified_ms=self.rt.now_ms()))
 
     async def _update(self, queue: Queue, record: QueueRecord) -> None:
@@ -266,7 +265,7 @@ def _record_write(record: QueueRecord) -> Write:
 
 def _load_policy(queue: Queue, arn: str) -> dict[str, list[dict[str, object]]]:
     raw = queue.attributes.get("Policy")
-    policy = json.loads(raw) if raw else {}
+    policy = (documents.parse_object(raw) if raw else None) or {}
     policy.setdefault("Version", "2012-10-17")
     policy.setdefault("Id", f"{arn}/SQSDefaultPolicy")
     policy.setdefault("Statement", [])
@@ -277,7 +276,7 @@ def _dead_letter_target(queue: Queue) -> str | None:
     raw = queue.attributes.get("RedrivePolicy")
     if not raw:
         return None
-    target = json.loads(raw).get("deadLetterTargetArn", "")
+    target = (documents.parse_object(raw) or {}).get("deadLetterTargetArn", "")
     return str(target).rsplit(":", 1)[-1]
 
 

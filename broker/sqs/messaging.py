@@ -207,6 +207,7 @@ class MessageActions:
                 await waiter
             finally:
                 timeout.cancel()
+                queue.drop_waiter(waiter)
 
     async def receive_now(
         self,

@@ -20,6 +20,7 @@ Every method is synchronous and never awaits: state changes never straddle an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 from collections import deque
 
@@ -192,6 +193,11 @@ class Queue:
             if not waiter.done():
                 waiter.set_result(None)
                 count -= 1
+
+    def drop_waiter(self, waiter: asyncio.Future[None]) -> None:
+        """Forget a waiter that timed out or was cancelled (a woken one is already gone)."""
+        with contextlib.suppress(ValueError):
+            self.waiters.remove(waiter)
 
     def wake_all(self) -> None:
         """Wake every long-polling receiver (queue deleted, shutdown)."""
