@@ -42,7 +42,9 @@ def test_create_queue_url_and_idempotence(client: Any, server: Any, queue_name: 
     assert client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=ACCOUNT)["QueueUrl"] == url
 
 
-def test_create_queue_other_attributes_is_queue_name_exists(client: Any, queue_name: Callable[..., str]) -> None:
+def test_create_queue_other_attributes_is_queue_name_exists(
+    client: Any, queue_name: Callable[..., str]
+) -> None:
     name = queue_name()
     client.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "45"})
     with pytest.raises(client.exceptions.QueueNameExists) as info:
@@ -232,7 +234,8 @@ def test_get_queue_attributes_unknown_name(sqs: Any, queue_name: Callable[..., s
 def test_set_queue_attributes(client: Any, queue_name: Callable[..., str]) -> None:
     url = client.create_queue(QueueName=queue_name())["QueueUrl"]
     client.set_queue_attributes(
-        QueueUrl=url, Attributes={"VisibilityTimeout": "60", "DelaySeconds": "3", "MaximumMessageSize": "2048"}
+        QueueUrl=url,
+        Attributes={"VisibilityTimeout": "60", "DelaySeconds": "3", "MaximumMessageSize": "2048"},
     )
     got = client.get_queue_attributes(
         QueueUrl=url, AttributeNames=["VisibilityTimeout", "DelaySeconds", "MaximumMessageSize"]
@@ -344,7 +347,9 @@ def test_add_and_remove_permission_policy(client: Any, queue_name: Callable[...,
         ],
     }
     with pytest.raises(ClientError) as info:  # the label is taken
-        client.add_permission(QueueUrl=url, Label="one", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
+        client.add_permission(
+            QueueUrl=url, Label="one", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+        )
     assert error_code(info.value) == "InvalidParameterValue"
 
     client.remove_permission(QueueUrl=url, Label="one")
