@@ -34,6 +34,9 @@ class MessageBody(NamedTuple):
     trace_header: str | None
     group_id: str | None = None
     dedup_id: str | None = None
+    sequence_number: str | None = None
+    dead_letter_source: str | None = None
+    """ARN of the queue this message was dead-lettered from (for redrive)."""
 
 
 class MessageState(NamedTuple):
@@ -43,6 +46,16 @@ class MessageState(NamedTuple):
     visible_at_ms: int
     receive_count: int
     first_receive_ms: int
+    group_id: str | None = None
+    """The FIFO message group, so the group order and locks rebuild without reading bodies."""
+
+
+class DedupEntry(NamedTuple):
+    """A FIFO deduplication id seen within its window, and what its send answered."""
+
+    expires_ms: int
+    message_id: str
+    sequence_number: str
 
 
 class QueueRecord(NamedTuple):
@@ -82,6 +95,17 @@ def pack_state(state: MessageState) -> bytes:
 def unpack_state(raw: bytes) -> MessageState:
     """Decode a state record."""
     return MessageState(*msgpack.unpackb(raw))
+
+
+def pack_dedup(entry: DedupEntry) -> bytes:
+    """Encode a dedup entry."""
+    packed: bytes = msgpack.packb(tuple(entry), use_bin_type=True)
+    return packed
+
+
+def unpack_dedup(raw: bytes) -> DedupEntry:
+    """Decode a dedup entry."""
+    return DedupEntry(*msgpack.unpackb(raw, raw=False))
 
 
 def pack_queue(record: QueueRecord) -> bytes:

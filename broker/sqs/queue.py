@@ -2,9 +2,9 @@
 
 The index holds sequence numbers and deadlines, never bodies:
 
-* ``ready``: visible messages in (approximately) send order; a deque of seqs.
-  Deleting a ready message (with a receipt handle whose visibility expired)
-  adds its seq to ``gone``, which ``claim`` skips, instead of an O(n) removal.
+* ``ready``: the visible messages (:mod:`broker.sqs.ready`): one deque for a
+  standard queue, one per message group for a FIFO queue, whose groups are
+  locked while any of their messages is in flight.
 * ``pending``: a heap of ``(visible_at_ms, seq)`` for delayed and in-flight
   messages.  Entries go stale when a message is deleted or its visibility
   changes; an entry is live only if ``delayed``/``inflight`` still maps its seq
@@ -12,6 +12,8 @@ The index holds sequence numbers and deadlines, never bodies:
 * ``receives``: receive count and first-receive time of every message received
   at least once (so a redelivery counts right even before its last state write
   is committed).
+* ``group_of``: the FIFO group of every delayed, claimed or in-flight message
+  (visible ones are filed under their group in ``ready``).
 
 Every method is synchronous and never awaits: state changes never straddle an
 ``await``.  The index is rebuilt from LMDB at start-up (:meth:`load`).
@@ -25,6 +27,7 @@ import heapq
 from collections import deque
 
 from broker.errors import MessageNotInflight
+from broker.sqs.ready import FifoReady, Ready, StandardReady
 from storage.records import MessageState, QueueRecord
 
 SEQ_RESERVATION = 1 << 16
@@ -37,8 +40,9 @@ class Queue:
 
     def __init__(self, record: QueueRecord, next_seq: int = 0) -> None:
         self.record = record
-        self.ready: deque[int] = deque()
-        self.gone: set[int] = set()
+        self.fifo = record.attributes.get("FifoQueue") == "true"
+        self.ready: Ready = FifoReady() if self.fifo else StandardReady()
+        self.group_of: dict[int, str] = {}
         self.pending: list[tuple[int, int]] = []
         self.delayed: dict[int, int] = {}
         self.inflight: dict[int, int] = {}
@@ -63,11 +67,16 @@ class Queue:
 
     def load(self, seq: int, state: MessageState, now_ms: int) -> None:
         """Index a stored message at start-up; in-flight ones keep their deadline."""
+        group = state.group_id if self.fifo else None
         if state.receive_count:
             self.receives[seq] = (state.receive_count, state.first_receive_ms)
         if state.visible_at_ms <= now_ms:
-            self.ready.append(seq)
-        elif state.receive_count:
+            self.ready.push(seq, group)
+            return
+        if group is not None:
+            self.group_of[seq] = group
+        if state.receive_count:
+            self.ready.lock(group)
             self._hold(self.inflight, seq, state.visible_at_ms)
         else:
             self._hold(self.delayed, seq, state.visible_at_ms)
@@ -83,14 +92,17 @@ class Queue:
 
     # -- transitions -------------------------------------------------------
 
-    def add(self, seq: int, visible_at_ms: int, now_ms: int) -> None:
+    def add(self, seq: int, visible_at_ms: int, now_ms: int, group: str | None = None) -> None:
         """A committed send becomes visible now or at ``visible_at_ms``."""
         if seq < self.purge_floor or self.deleted:
             return
+        group = group if self.fifo else None
         if visible_at_ms <= now_ms:
-            self.ready.append(seq)
-        else:
-            self._hold(self.delayed, seq, visible_at_ms)
+            self.ready.push(seq, group)
+            return
+        if group is not None:
+            self.group_of[seq] = group
+        self._hold(self.delayed, seq, visible_at_ms)
 
     def promote(self, now_ms: int) -> int:
         """Move every delayed or in-flight message whose deadline passed into ``ready``.
@@ -104,27 +116,31 @@ class Queue:
             visible_at, seq = heapq.heappop(pending)
             if self.delayed.get(seq) == visible_at:
                 del self.delayed[seq]
+                self.ready.push(seq, self.group_of.pop(seq, None))
             elif self.inflight.get(seq) == visible_at:
                 del self.inflight[seq]
+                self._back_from_flight(seq)
             else:
                 continue
-            self.ready.append(seq)
             moved += 1
         if moved:
             self.wake(moved)
         return moved
 
     def claim(self, limit: int) -> list[int]:
-        """Take up to ``limit`` visible messages (they stay claimed until :meth:`hold_received`)."""
-        taken: list[int] = []
-        ready, gone = self.ready, self.gone
-        while ready and len(taken) < limit:
-            seq = ready.popleft()
-            if gone and seq in gone:
-                gone.discard(seq)
-                continue
-            taken.append(seq)
-        return taken
+        """Take up to ``limit`` visible messages.
+
+        A claimed message locks its FIFO group at once; it then either goes in
+        flight (:meth:`hold_received`) or is dropped (:meth:`forget`).
+        """
+        taken = self.ready.take(limit)
+        if not self.fifo:
+            return [seq for seq, _ in taken]
+        for seq, group in taken:
+            if group is not None:
+                self.group_of[seq] = group
+                self.ready.lock(group)
+        return [seq for seq, _ in taken]
 
     def hold_received(self, seq: int, now_ms: int, visibility_ms: int) -> tuple[int, int]:
         """Record one receive of a claimed message; return (receive count, first receive ms)."""
@@ -134,21 +150,29 @@ class Queue:
         self._hold(self.inflight, seq, now_ms + visibility_ms)
         return count, first
 
-    def unclaim(self, seq: int) -> None:
-        """Put a claimed message back at the front (its receive could not be served)."""
-        self.ready.appendleft(seq)
-
     def forget(self, seq: int) -> None:
-        """Drop a claimed message for good (it was deleted or expired)."""
+        """Drop a claimed message for good (deleted, expired or moved to a dead-letter queue)."""
+        self.receives.pop(seq, None)
+        group = self.group_of.pop(seq, None)
+        if group is not None:
+            self.ready.unlock(group)
+
+    def drop_visible(self, seq: int) -> None:
+        """Drop the oldest visible message, which ``ready.first()`` just named (it expired)."""
+        self.ready.pop(seq)
         self.receives.pop(seq, None)
 
     def remove(self, seq: int) -> bool:
         """Delete a message known by receipt handle; False if it is already gone."""
-        if self.inflight.pop(seq, None) is not None or self.delayed.pop(seq, None) is not None:
+        if self.inflight.pop(seq, None) is not None:
+            self.forget(seq)
+            return True
+        if self.delayed.pop(seq, None) is not None:
+            self.group_of.pop(seq, None)
             self.receives.pop(seq, None)
             return True
         if self.receives.pop(seq, None) is not None:
-            self.gone.add(seq)  # it is in ``ready``: skip it there
+            self.ready.discard(seq)  # it is visible: skip it there
             return True
         return False
 
@@ -162,7 +186,7 @@ class Queue:
         visible_at = now_ms + timeout_ms
         if timeout_ms == 0:
             del self.inflight[seq]
-            self.ready.appendleft(seq)
+            self._back_from_flight(seq)
         else:
             self._hold(self.inflight, seq, visible_at)
         return visible_at
@@ -170,18 +194,18 @@ class Queue:
     def clear(self) -> None:
         """Forget every message (PurgeQueue): sends not yet committed are dropped too."""
         self.ready.clear()
-        self.gone.clear()
+        self.group_of.clear()
         self.pending.clear()
         self.delayed.clear()
         self.inflight.clear()
         self.receives.clear()
         self.purge_floor = self.next_seq
 
-    def state_of(self, seq: int, sent_ms: int) -> MessageState:
+    def state_of(self, seq: int, sent_ms: int, group: str | None = None) -> MessageState:
         """The state record to persist for a message after a change."""
         count, first = self.receives.get(seq, (0, 0))
         visible_at = self.inflight.get(seq) or self.delayed.get(seq) or 0
-        return MessageState(sent_ms, visible_at, count, first)
+        return MessageState(sent_ms, visible_at, count, first, group)
 
     # -- waiting -----------------------------------------------------------
 
@@ -206,7 +230,7 @@ class Queue:
     # -- introspection -----------------------------------------------------
 
     def visible_count(self) -> int:
-        return len(self.ready) - len(self.gone)
+        return len(self.ready)
 
     def next_deadline(self) -> int | None:
         """The earliest live deadline in ``pending`` (dropping stale entries on the way)."""
@@ -217,6 +241,11 @@ class Queue:
                 return visible_at
             heapq.heappop(pending)
         return None
+
+    def _back_from_flight(self, seq: int) -> None:
+        group = self.group_of.pop(seq, None)
+        self.ready.push(seq, group)
+        self.ready.unlock(group)
 
     def _hold(self, table: dict[int, int], seq: int, visible_at_ms: int) -> None:
         table[seq] = visible_at_ms

@@ -110,18 +110,15 @@ class SqsService:
     def _expired_writes(self, queue: Queue, now: int) -> list[Write]:
         retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
         writes: list[Write] = []
-        while queue.ready and len(writes) < 2 * SWEEP_BATCH:
-            seq = queue.ready[0]
-            if seq in queue.gone:
-                queue.ready.popleft()
-                queue.gone.discard(seq)
-                continue
+        while len(writes) < 2 * SWEEP_BATCH:
+            seq = queue.ready.first()
+            if seq is None:
+                break
             key = keys.message_key(queue.queue_id, seq)
             raw = self.rt.store.get(Db.STATES, key)
             if raw is not None and unpack_state(raw).sent_ms + retention_ms > now:
                 break
-            queue.ready.popleft()
-            queue.forget(seq)
+            queue.drop_visible(seq)
             if raw is not None:
                 writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
         return writes
