@@ -3,7 +3,11 @@ the validation of CreateQueue / SetQueueAttributes input.
 
 Stored attributes are AWS's own strings (``"30"``, ``"true"``), with defaults
 filled in at creation, so GetQueueAttributes renders stored values as they
-are and only the computed ones (counts, ARN, timestamps) are derived.
+are and only the computed ones (counts, ARN, timestamps) are derived.  FIFO
+attributes exist only on FIFO queues (elsewhere they are unknown names, as on
+AWS), and ``FifoQueue`` can be given only at creation.  The JSON documents
+(Policy, RedrivePolicy, RedriveAllowPolicy) are checked to be JSON objects
+here; what they must contain is checked where the other queues are known.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from broker.errors import InvalidAttributeName, InvalidAttributeValue, UnsupportedOperation
+from broker.errors import InvalidAttributeName, InvalidAttributeValue
 from broker.sqs import documents
 
 
@@ -32,7 +36,8 @@ class AttributeSpec:
     default: str | None = None
     low: int = 0
     high: int = 0
-    supported: bool = True
+    choices: tuple[str, ...] = ()
+    fifo_only: bool = False
 
 
 SETTABLE: dict[str, AttributeSpec] = {
@@ -45,12 +50,16 @@ SETTABLE: dict[str, AttributeSpec] = {
     "KmsMasterKeyId": AttributeSpec(Kind.TEXT),
     "KmsDataKeyReusePeriodSeconds": AttributeSpec(Kind.INT, None, 60, 86_400),
     "SqsManagedSseEnabled": AttributeSpec(Kind.BOOL, "true"),
-    "RedrivePolicy": AttributeSpec(Kind.POLICY, supported=False),
-    "RedriveAllowPolicy": AttributeSpec(Kind.POLICY, supported=False),
-    "FifoQueue": AttributeSpec(Kind.BOOL, supported=False),
-    "ContentBasedDeduplication": AttributeSpec(Kind.BOOL, supported=False),
-    "DeduplicationScope": AttributeSpec(Kind.TEXT, supported=False),
-    "FifoThroughputLimit": AttributeSpec(Kind.TEXT, supported=False),
+    "RedrivePolicy": AttributeSpec(Kind.POLICY),
+    "RedriveAllowPolicy": AttributeSpec(Kind.POLICY),
+    "FifoQueue": AttributeSpec(Kind.BOOL, "true", fifo_only=True),
+    "ContentBasedDeduplication": AttributeSpec(Kind.BOOL, "false", fifo_only=True),
+    "DeduplicationScope": AttributeSpec(
+        Kind.TEXT, "queue", choices=("messageGroup", "queue"), fifo_only=True
+    ),
+    "FifoThroughputLimit": AttributeSpec(
+        Kind.TEXT, "perQueue", choices=("perMessageGroupId", "perQueue"), fifo_only=True
+    ),
 }
 """Every attribute a client may set, with AWS's range and default."""
 
@@ -68,32 +77,48 @@ ALL_NAMES = frozenset(SETTABLE) | frozenset(COMPUTED)
 MAX_POLICY_BYTES = 8192
 
 
-def defaults() -> dict[str, str]:
+def defaults(*, fifo: bool) -> dict[str, str]:
     """The stored attributes of a queue created with no attributes."""
     return {
-        name: spec.default for name, spec in SETTABLE.items() if spec.default is not None and spec.supported
+        name: spec.default
+        for name, spec in SETTABLE.items()
+        if spec.default is not None and (fifo or not spec.fifo_only)
     }
 
 
-def validate(requested: dict[str, str]) -> dict[str, str]:
-    """Check names and values of attributes a client wants to set; return them normalised.
+def wants_fifo(requested: dict[str, str]) -> bool:
+    """Whether a CreateQueue's attributes ask for a FIFO queue."""
+    return requested.get("FifoQueue", "").strip().lower() == "true"
 
-    FIFO attributes with a false value are accepted as no-ops, as on a standard
-    queue on AWS; the ones that need FIFO or redrive support answer
-    UnsupportedOperation until those features exist.
-    """
+
+def validate(requested: dict[str, str], *, fifo: bool, creating: bool) -> dict[str, str]:
+    """Check names and values of attributes a client wants to set; return them normalised."""
     normalised: dict[str, str] = {}
     for name, value in requested.items():
         spec = SETTABLE.get(name)
-        if spec is None:
+        if spec is None or (spec.fifo_only and not fifo and not (name == "FifoQueue" and creating)):
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
+        if name == "FifoQueue" and not creating:
+            raise InvalidAttributeValue(
+                "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+            )
         text = _validate_value(name, spec, value)
-        if not spec.supported:
-            if spec.kind is Kind.BOOL and text == "false":
-                continue
-            raise UnsupportedOperation(f"The attribute {name} is not supported by this Shoal version yet.")
+        if name == "FifoQueue" and text == "false":
+            continue
         normalised[name] = text
     return normalised
+
+
+def check_fifo_combination(attributes: dict[str, str]) -> None:
+    """High-throughput mode (perMessageGroupId) needs deduplication per message group."""
+    if (
+        attributes.get("FifoThroughputLimit") == "perMessageGroupId"
+        and attributes.get("DeduplicationScope") != "messageGroup"
+    ):
+        raise InvalidAttributeValue(
+            "Invalid value for the parameter FifoThroughputLimit. Reason: The perMessageGroupId value is "
+            "allowed only when the value for DeduplicationScope is messageGroup."
+        )
 
 
 def _validate_value(name: str, spec: AttributeSpec, value: str) -> str:
@@ -121,6 +146,8 @@ def _validate_value(name: str, spec: AttributeSpec, value: str) -> str:
         if documents.parse_object(value) is None:
             raise invalid
         return value
+    if spec.choices and value not in spec.choices:
+        raise invalid
     return value
 
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 
 from broker.context import RequestContext
-from broker.errors import InvalidParameterValue, QueueDoesNotExist, QueueNameExists, UnsupportedOperation
-from broker.sqs import api, attributes, documents
+from broker.errors import InvalidParameterValue, QueueDoesNotExist, QueueNameExists
+from broker.sqs import api, attributes, documents, redrive
 from broker.sqs.queue import Queue
 from broker.sqs.registry import check_name, queue_arn, queue_url, seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
@@ -48,14 +48,19 @@ class QueueActions:
 
     async def create_queue(self, req: api.CreateQueue, ctx: RequestContext) -> api.CreateQueueResult:
         name = req.queue_name
-        requested = attributes.validate(req.attributes or {})
-        if name.endswith(".fifo"):
-            raise UnsupportedOperation("FIFO queues are not supported by this Shoal version yet.")
-        check_name(name)
+        given = req.attributes or {}
+        fifo = attributes.wants_fifo(given)
+        requested = attributes.validate(given, fifo=fifo, creating=True)
+        check_name(name, fifo=fifo)
+        initial = {**attributes.defaults(fifo=fifo), **attributes.without_unset(requested)}
+        attributes.check_fifo_combination(initial)
+        self._check_documents(
+            initial, requested, f"arn:aws:sqs:{ctx.region}:{ctx.account_id}:{name}", fifo, ctx
+        )
         existing = self.rt.registry.find(ctx.account_id, name)
         if existing is not None:
-            for key, value in requested.items():
-                if existing.attributes.get(key, attributes.SETTABLE[key].default or "") != value:
+            for key in requested:
+                if existing.attributes.get(key, "") != initial.get(key, ""):
                     raise QueueNameExists(
                         f"A queue already exists with the same name and a different value for attribute {key}"
                     )
@@ -69,7 +74,7 @@ class QueueActions:
             region=ctx.region,
             created_ms=now,
             modified_ms=now,
-            attributes={**attributes.defaults(), **attributes.without_unset(requested)},
+            attributes=initial,
             tags=dict(req.tags or {}),
         )
         queue = self.rt.registry.add(record)
@@ -119,6 +124,7 @@ class QueueActions:
                 delete(Db.META, seq_mark_key(queue.queue_id)),
                 delete_prefix(Db.BODIES, prefix),
                 delete_prefix(Db.STATES, prefix),
+                queue.dedup.drop_all(),
             ]
         )
 
@@ -145,8 +151,10 @@ class QueueActions:
 
     async def set_queue_attributes(self, req: api.SetQueueAttributes, ctx: RequestContext) -> None:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
-        changes = attributes.validate(req.attributes)
+        changes = attributes.validate(req.attributes, fifo=queue.fifo, creating=False)
         merged = attributes.without_unset({**queue.attributes, **changes})
+        attributes.check_fifo_combination(merged)
+        self._check_documents(merged, changes, queue_arn(ctx, queue), queue.fifo, ctx)
         await self._update(queue, queue.record._replace(attributes=merged, modified_ms=self.rt.now_ms()))
 
     async def tag_queue(self, req: api.TagQueue, ctx: RequestContext) -> None:
@@ -233,7 +241,7 @@ class QueueActions:
         sources = [
             queue
             for queue in self.rt.registry.of_account(ctx.account_id)
-            if queue.record.name > after and _dead_letter_target(queue) == target.record.name
+            if queue.record.name > after and _targets(queue, target)
         ]
         limit = req.max_results or MAX_LIST_RESULTS
         page = sources[:limit]
@@ -245,6 +253,39 @@ class QueueActions:
         return api.ListDeadLetterSourceQueuesResult(
             queue_urls=[queue_url(ctx, queue) for queue in page], next_token=token
         )
+
+    def _check_documents(
+        self,
+        merged: dict[str, str],
+        changes: dict[str, str],
+        source_arn: str,
+        fifo: bool,
+        ctx: RequestContext,
+    ) -> None:
+        """Validate and normalise RedrivePolicy / RedriveAllowPolicy in ``merged``."""
+        if changes.get("RedrivePolicy"):
+            text = changes["RedrivePolicy"]
+            policy = redrive.parse_redrive_policy(text)
+            target = self.rt.registry.find(policy.target_account, policy.target_name)
+            if target is None or policy.target_account != ctx.account_id:
+                raise InvalidParameterValue(
+                    f"Value {text} for parameter RedrivePolicy is invalid. "
+                    "Reason: Dead letter target does not exist."
+                )
+            if target.fifo != fifo:
+                raise InvalidParameterValue(
+                    f"Value {text} for parameter RedrivePolicy is invalid. "
+                    "Reason: Dead-letter queue must be same type of queue as the source."
+                )
+            if not redrive.parse_allow_policy(target.attributes.get("RedriveAllowPolicy")).allows(source_arn):
+                raise InvalidParameterValue(
+                    f"Value {text} for parameter RedrivePolicy is invalid. Reason: Queue {source_arn} is not "
+                    f"allowed to use {policy.target_arn} as its dead-letter queue by its RedriveAllowPolicy."
+                )
+            merged["RedrivePolicy"] = redrive.write_redrive_policy(policy)
+        if changes.get("RedriveAllowPolicy"):
+            allow = redrive.parse_allow_policy(changes["RedriveAllowPolicy"])
+            merged["RedriveAllowPolicy"] = redrive.write_allow_policy(allow)
 
     async def _set_policy(self, queue: Queue, policy: Mapping[str, object] | None) -> None:
         merged = dict(queue.attributes)
@@ -272,12 +313,13 @@ def _load_policy(queue: Queue, arn: str) -> dict[str, list[dict[str, object]]]:
     return policy
 
 
-def _dead_letter_target(queue: Queue) -> str | None:
-    raw = queue.attributes.get("RedrivePolicy")
-    if not raw:
-        return None
-    target = (documents.parse_object(raw) or {}).get("deadLetterTargetArn", "")
-    return str(target).rsplit(":", 1)[-1]
+def _targets(source: Queue, target: Queue) -> bool:
+    """Whether ``source`` dead-letters into ``target``."""
+    policy = source.redrive
+    return policy is not None and (policy.target_account, policy.target_name) == (
+        target.record.account_id,
+        target.record.name,
+    )
 
 
 def _encode_token(name: str) -> str:

@@ -27,7 +27,9 @@ import heapq
 from collections import deque
 
 from broker.errors import MessageNotInflight
+from broker.sqs.fifo import AttemptCache, DedupWindow
 from broker.sqs.ready import FifoReady, Ready, StandardReady
+from broker.sqs.redrive import RedrivePolicy, parse_redrive_policy
 from storage.records import MessageState, QueueRecord
 
 SEQ_RESERVATION = 1 << 16
@@ -42,6 +44,10 @@ class Queue:
         self.record = record
         self.fifo = record.attributes.get("FifoQueue") == "true"
         self.ready: Ready = FifoReady() if self.fifo else StandardReady()
+        self.dedup = DedupWindow(record.queue_id)
+        self.attempts = AttemptCache()
+        self._redrive_text: str | None = None
+        self._redrive: RedrivePolicy | None = None
         self.group_of: dict[int, str] = {}
         self.pending: list[tuple[int, int]] = []
         self.delayed: dict[int, int] = {}
@@ -62,6 +68,15 @@ class Queue:
     @property
     def attributes(self) -> dict[str, str]:
         return self.record.attributes
+
+    @property
+    def redrive(self) -> RedrivePolicy | None:
+        """The queue's RedrivePolicy, parsed once per change."""
+        text = self.record.attributes.get("RedrivePolicy")
+        if text != self._redrive_text:
+            self._redrive_text = text
+            self._redrive = parse_redrive_policy(text) if text else None
+        return self._redrive
 
     # -- building ----------------------------------------------------------
 
@@ -92,10 +107,19 @@ class Queue:
 
     # -- transitions -------------------------------------------------------
 
-    def add(self, seq: int, visible_at_ms: int, now_ms: int, group: str | None = None) -> None:
-        """A committed send becomes visible now or at ``visible_at_ms``."""
+    def add(
+        self,
+        seq: int,
+        visible_at_ms: int,
+        now_ms: int,
+        group: str | None = None,
+        receives: tuple[int, int] = (0, 0),
+    ) -> None:
+        """A committed message (sent, or dead-lettered with its receive history) joins the index."""
         if seq < self.purge_floor or self.deleted:
             return
+        if receives[0]:
+            self.receives[seq] = receives
         group = group if self.fifo else None
         if visible_at_ms <= now_ms:
             self.ready.push(seq, group)
@@ -141,6 +165,10 @@ class Queue:
                 self.group_of[seq] = group
                 self.ready.lock(group)
         return [seq for seq, _ in taken]
+
+    def receive_count(self, seq: int) -> int:
+        """How many times ``seq`` has been received so far."""
+        return self.receives.get(seq, (0, 0))[0]
 
     def hold_received(self, seq: int, now_ms: int, visibility_ms: int) -> tuple[int, int]:
         """Record one receive of a claimed message; return (receive count, first receive ms)."""

@@ -30,9 +30,15 @@ def seq_mark_key(queue_id: int) -> bytes:
     return SEQ_MARK_PREFIX + keys.u64(queue_id)
 
 
-def check_name(name: str) -> None:
-    """AWS's queue name rule for standard queues."""
-    if not _NAME.match(name):
+def check_name(name: str, *, fifo: bool) -> None:
+    """AWS's queue name rules: FIFO names end in ``.fifo`` (counted in the 80)."""
+    if fifo:
+        if not (name.endswith(".fifo") and _NAME.match(name[:-5]) and len(name) <= 80):
+            raise InvalidParameterValue(
+                "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
+                "underscores, must end with .fifo suffix and be 1 to 80 in length."
+            )
+    elif not _NAME.match(name):
         raise InvalidParameterValue(
             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
         )
@@ -70,6 +76,8 @@ class QueueRegistry:
             queue = Queue(record, next_seq)
             for key, value in store.scan(Db.STATES, keys.queue_prefix(record.queue_id)):
                 queue.load(keys.split_message_key(key)[1], unpack_state(value), now_ms)
+            if queue.fifo:
+                queue.dedup.load(store, now_ms)
             self._add(queue)
 
     def allocate_id(self) -> tuple[int, Write]:

@@ -37,6 +37,10 @@ class SqsRuntime:
         if writes:
             await self.committer.submit(writes)
 
+    async def barrier(self) -> None:
+        """Wait until every write submitted so far is durable."""
+        await self.committer.submit(())
+
     def now_ms(self) -> int:
         return self.clock.now_ms()
 

@@ -21,7 +21,9 @@ from broker.sqs.management import QueueActions
 from broker.sqs.messaging import MessageActions
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import ReceiptCodec
+from broker.sqs.receiving import ReceiveActions
 from broker.sqs.runtime import SqsRuntime
+from broker.sqs.sending import SendActions
 from storage import keys
 from storage.committer import GroupCommitter
 from storage.records import unpack_state
@@ -42,6 +44,8 @@ class SqsService:
     def __init__(self, store: LmdbStore, committer: GroupCommitter, clock: Clock) -> None:
         self.rt = SqsRuntime(store, committer, clock, ReceiptCodec(b""))
         self.queues = QueueActions(self.rt)
+        self.sending = SendActions(self.rt)
+        self.receiving = ReceiveActions(self.rt)
         self.messages = MessageActions(self.rt)
         self._sweeper: asyncio.Task[None] | None = None
         self.handlers: dict[type, Handler] = {
@@ -57,9 +61,9 @@ class SqsService:
             api.AddPermission: self.queues.add_permission,
             api.RemovePermission: self.queues.remove_permission,
             api.ListDeadLetterSourceQueues: self.queues.list_dead_letter_source_queues,
-            api.SendMessage: self.messages.send_message,
-            api.SendMessageBatch: self.messages.send_message_batch,
-            api.ReceiveMessage: self.messages.receive_message,
+            api.SendMessage: self.sending.send_message,
+            api.SendMessageBatch: self.sending.send_message_batch,
+            api.ReceiveMessage: self.receiving.receive_message,
             api.DeleteMessage: self.messages.delete_message,
             api.DeleteMessageBatch: self.messages.delete_message_batch,
             api.ChangeMessageVisibility: self.messages.change_message_visibility,

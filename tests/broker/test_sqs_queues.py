@@ -99,27 +99,9 @@ async def test_unknown_attribute_is_invalid_attribute_name(sqs: Sqs) -> None:
         await sqs.attributes(url, "Colour")
 
 
-async def test_fifo_queue_is_unsupported_for_now(sqs: Sqs) -> None:
-    with pytest.raises(UnsupportedOperation):
-        await sqs.create("q.fifo", FifoQueue="true")
-    with pytest.raises(UnsupportedOperation):
-        await sqs.create("q", FifoQueue="true")
-
-
 async def test_fifo_queue_false_is_accepted_on_a_standard_queue(sqs: Sqs) -> None:
     url = await sqs.create("q", FifoQueue="false")
     assert "FifoQueue" not in await sqs.attributes(url)
-
-
-async def test_redrive_policy_is_unsupported_for_now(sqs: Sqs) -> None:
-    dlq = await sqs.create("dlq")
-    arn = (await sqs.attributes(dlq, "QueueArn"))["QueueArn"]
-    policy = f'{{"deadLetterTargetArn": "{arn}", "maxReceiveCount": "3"}}'
-    with pytest.raises(UnsupportedOperation):
-        await sqs.create("q", RedrivePolicy=policy)
-    url = await sqs.create("q")
-    with pytest.raises(UnsupportedOperation):
-        await sqs.call(api.SetQueueAttributes(queue_url=url, attributes={"RedrivePolicy": policy}))
 
 
 async def test_message_move_tasks_are_unsupported_for_now(sqs: Sqs) -> None:

@@ -1,0 +1,254 @@
+"""ReceiveMessage: short and long polling, redrive to dead-letter queues, and
+FIFO receive-attempt retries.
+
+A receive claims visible messages from the index, reads their bodies in one
+read transaction, puts them in flight, commits their new state (receive
+count, first receive, deadline) and answers.  A message already received
+``maxReceiveCount`` times is not delivered again: it is moved to the
+dead-letter queue in the same commit (deleted from the source, written to the
+target, never in both, never in neither), keeping its id, body, attributes and
+original SentTimestamp.  A long poll that finds nothing waits on a future the
+queue resolves when a message becomes visible, or until its wait time ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from broker.context import RequestContext
+from broker.errors import OverLimit
+from broker.sqs import api, attributes, fifo, message
+from broker.sqs.queue import Queue
+from broker.sqs.receipts import Receipt
+from broker.sqs.registry import seq_mark_key
+from broker.sqs.runtime import SqsRuntime, check_range
+from storage import keys
+from storage.records import MessageBody, MessageState, pack_body, pack_state, unpack_body
+from storage.store import Db, Write, delete, put
+
+MAX_INFLIGHT = 120_000
+RECEIVE_ATTRIBUTES = (
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "AWSTraceHeader",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+    "DeadLetterQueueSourceArn",
+)
+
+
+class ReceiveActions:
+    """The receiving half of the SQS API."""
+
+    def __init__(self, runtime: SqsRuntime) -> None:
+        self.rt = runtime
+
+    async def receive_message(self, req: api.ReceiveMessage, ctx: RequestContext) -> api.ReceiveMessageResult:
+        queue = self.rt.registry.resolve(req.queue_url, ctx)
+        check_range("MaxNumberOfMessages", req.max_number_of_messages, 1, 10)
+        check_range("VisibilityTimeout", req.visibility_timeout, 0, 43_200)
+        check_range("WaitTimeSeconds", req.wait_time_seconds, 0, 20, "Must be >= 0 and <= 20, if provided.")
+        limit = req.max_number_of_messages or 1
+        visibility = req.visibility_timeout
+        if visibility is None:
+            visibility = attributes.int_attribute(queue.attributes, "VisibilityTimeout")
+        wait = req.wait_time_seconds
+        if wait is None:
+            wait = attributes.int_attribute(queue.attributes, "ReceiveMessageWaitTimeSeconds")
+        attempt_id = req.receive_request_attempt_id if queue.fifo else None
+        if attempt_id is not None:
+            fifo.check_id("ReceiveRequestAttemptId", attempt_id)
+            replayed = self._replay(queue, attempt_id, req)
+            if replayed is not None:
+                return api.ReceiveMessageResult(messages=replayed or None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            messages = await self.receive_now(queue, req, limit, visibility * 1000, long_poll=wait > 0)
+            remaining = deadline - loop.time()
+            if messages or remaining <= 0 or queue.deleted or self.rt.closing:
+                if messages and attempt_id is not None:
+                    receipts = [
+                        self.rt.receipts.parse(m.receipt_handle or "", queue.queue_id) for m in messages
+                    ]
+                    queue.attempts.record(
+                        attempt_id, [(r.seq, r.receive_count) for r in receipts], self.rt.now_ms()
+                    )
+                return api.ReceiveMessageResult(messages=messages or None)
+            waiter: asyncio.Future[None] = loop.create_future()
+            queue.waiters.append(waiter)
+            self.rt.arm_timer(queue)
+            timeout = loop.call_later(remaining, _finish, waiter)
+            try:
+                await waiter
+            finally:
+                timeout.cancel()
+                queue.drop_waiter(waiter)
+
+    async def receive_now(
+        self,
+        queue: Queue,
+        req: api.ReceiveMessage,
+        limit: int,
+        visibility_ms: int,
+        *,
+        long_poll: bool = False,
+    ) -> list[api.Message]:
+        """Receive what is visible now, without waiting (other than for the commit)."""
+        now = self.rt.now_ms()
+        queue.promote(now)
+        if len(queue.inflight) >= MAX_INFLIGHT:
+            if long_poll:
+                return []
+            raise OverLimit(f"Too many messages in flight (limit {MAX_INFLIGHT}).")
+        retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
+        wanted_system = _wanted_system_attributes(req)
+        policy = queue.redrive
+        target = self.rt.registry.find(policy.target_account, policy.target_name) if policy else None
+        writes: list[Write] = []
+        messages: list[api.Message] = []
+        moved: list[tuple[int, str | None, tuple[int, int]]] = []
+        # Expired, vanished or dead-lettered messages do not count toward ``limit``:
+        # claim again until it is met or nothing is visible.
+        while len(messages) < limit:
+            seqs = queue.claim(limit - len(messages))
+            if not seqs:
+                break
+            raw_bodies = self.rt.store.get_many(
+                Db.BODIES, [keys.message_key(queue.queue_id, s) for s in seqs]
+            )
+            for seq, raw in zip(seqs, raw_bodies, strict=True):
+                key = keys.message_key(queue.queue_id, seq)
+                if raw is None:  # deleted or purged after it was indexed
+                    queue.forget(seq)
+                    continue
+                record = unpack_body(raw)
+                if record.sent_ms + retention_ms <= now:
+                    queue.forget(seq)
+                    writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
+                    continue
+                if (
+                    policy is not None
+                    and target is not None
+                    and queue.receive_count(seq) >= policy.max_receive_count
+                ):
+                    writes += self._dead_letter(queue, seq, record, target, moved, now)
+                    continue
+                group = record.group_id if queue.fifo else None
+                count, first = queue.hold_received(seq, now, visibility_ms)
+                state = MessageState(record.sent_ms, now + visibility_ms, count, first, group)
+                writes.append(put(Db.STATES, key, pack_state(state)))
+                receipt = Receipt(queue.queue_id, seq, count)
+                messages.append(self._render(record, receipt, count, first, req, wanted_system))
+        await self.rt.commit(writes)
+        if target is not None and moved:
+            for target_seq, group, receives in moved:
+                target.add(target_seq, now, now, group, receives)
+            self.rt.made_visible(target, len(moved))
+        return messages
+
+    def _dead_letter(
+        self,
+        queue: Queue,
+        seq: int,
+        record: MessageBody,
+        target: Queue,
+        moved: list[tuple[int, str | None, tuple[int, int]]],
+        now: int,
+    ) -> list[Write]:
+        """The writes that move a claimed message to the dead-letter queue, in one commit."""
+        count, first = queue.receives.get(seq, (0, 0))
+        queue.forget(seq)
+        target_seq, mark = target.allocate_seq()
+        source_arn = f"arn:aws:sqs:{queue.record.region}:{queue.record.account_id}:{queue.record.name}"
+        sequence_number = fifo.sequence_number(target_seq) if target.fifo else None
+        moved_record = record._replace(dead_letter_source=source_arn, sequence_number=sequence_number)
+        group = record.group_id if target.fifo else None
+        source_key = keys.message_key(queue.queue_id, seq)
+        target_key = keys.message_key(target.queue_id, target_seq)
+        writes = [
+            delete(Db.BODIES, source_key),
+            delete(Db.STATES, source_key),
+            put(Db.BODIES, target_key, pack_body(moved_record)),
+            put(Db.STATES, target_key, pack_state(MessageState(record.sent_ms, now, count, first, group))),
+        ]
+        if mark is not None:
+            writes.append(put(Db.META, seq_mark_key(target.queue_id), keys.u64(mark)))
+        moved.append((target_seq, group, (count, first)))
+        return writes
+
+    def _replay(self, queue: Queue, attempt_id: str, req: api.ReceiveMessage) -> list[api.Message] | None:
+        """The messages an earlier receive with this attempt id got, if it is still current."""
+        attempt = queue.attempts.find(attempt_id, self.rt.now_ms())
+        if attempt is None:
+            return None
+        live = [
+            (seq, count)
+            for seq, count in attempt.receipts
+            if seq in queue.inflight and queue.receive_count(seq) == count
+        ]
+        raw_bodies = self.rt.store.get_many(
+            Db.BODIES, [keys.message_key(queue.queue_id, seq) for seq, _ in live]
+        )
+        wanted_system = _wanted_system_attributes(req)
+        replayed = []
+        for (seq, count), raw in zip(live, raw_bodies, strict=True):
+            if raw is not None:
+                first = queue.receives.get(seq, (count, 0))[1]
+                receipt = Receipt(queue.queue_id, seq, count)
+                replayed.append(self._render(unpack_body(raw), receipt, count, first, req, wanted_system))
+        return replayed
+
+    def _render(
+        self,
+        record: MessageBody,
+        receipt: Receipt,
+        count: int,
+        first: int,
+        req: api.ReceiveMessage,
+        wanted_system: frozenset[str],
+    ) -> api.Message:
+        system: dict[str, str] = {}
+        if wanted_system:
+            values = {
+                "SenderId": record.sender_id,
+                "SentTimestamp": str(record.sent_ms),
+                "ApproximateReceiveCount": str(count),
+                "ApproximateFirstReceiveTimestamp": str(first),
+                "AWSTraceHeader": record.trace_header,
+                "MessageGroupId": record.group_id,
+                "MessageDeduplicationId": record.dedup_id,
+                "SequenceNumber": record.sequence_number,
+                "DeadLetterQueueSourceArn": record.dead_letter_source,
+            }
+            system = {
+                name: value for name, value in values.items() if name in wanted_system and value is not None
+            }
+        selected = message.select_attributes(record.attributes, req.message_attribute_names)
+        return api.Message(
+            message_id=record.message_id,
+            receipt_handle=self.rt.receipts.mint(receipt),
+            md5_of_body=record.md5_of_body,
+            body=record.body,
+            attributes=system or None,
+            md5_of_message_attributes=message.md5_of_attributes(selected),
+            message_attributes={attribute.name: message.to_api_value(attribute) for attribute in selected}
+            or None,
+        )
+
+
+def _finish(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _wanted_system_attributes(req: api.ReceiveMessage) -> frozenset[str]:
+    names = [*(req.attribute_names or ()), *(req.message_system_attribute_names or ())]
+    if not names:
+        return frozenset()
+    if "All" in names:
+        return frozenset(RECEIVE_ATTRIBUTES)
+    return frozenset(names)

@@ -1,0 +1,223 @@
+"""SendMessage and SendMessageBatch.
+
+Validate, allocate a seq, build the records, submit them to the group
+committer, and answer after the commit; only then does the message enter the
+queue's index, so no receiver can see a message whose send is not
+acknowledged.  A batch is one commit.
+
+FIFO queues: MessageGroupId is required and MessageDeduplicationId too unless
+ContentBasedDeduplication derives it from the body; a duplicate within the
+window is answered with the original MessageId and SequenceNumber, after the
+original's commit (a barrier), and is not enqueued.  Per-message DelaySeconds
+is rejected.  Standard queues accept MessageGroupId (fair queues) and reject
+MessageDeduplicationId.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from broker.context import RequestContext
+from broker.errors import BatchRequestTooLong, InvalidParameterValue, MissingParameter, ShoalError
+from broker.sqs import api, attributes, fifo, message
+from broker.sqs.batch import check_entries, failure
+from broker.sqs.queue import Queue
+from broker.sqs.registry import seq_mark_key
+from broker.sqs.runtime import SqsRuntime, check_range
+from storage import keys
+from storage.records import DedupEntry, MessageAttribute, MessageBody, MessageState, pack_body, pack_state
+from storage.store import Db, Write, put
+
+MAX_BATCH_BYTES = 1_048_576
+
+SendRequest = api.SendMessage | api.SendMessageBatchRequestEntry
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A validated send, ready to commit (or a duplicate, with nothing to write)."""
+
+    seq: int
+    visible_at_ms: int
+    group: str | None
+    writes: list[Write]
+    result: api.SendMessageResult
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.writes
+
+
+class SendActions:
+    """The sending half of the SQS API."""
+
+    def __init__(self, runtime: SqsRuntime) -> None:
+        self.rt = runtime
+
+    async def send_message(self, req: api.SendMessage, ctx: RequestContext) -> api.SendMessageResult:
+        queue = self.rt.registry.resolve(req.queue_url, ctx)
+        prepared = self._prepare(queue, req, ctx)
+        await self._commit(queue, [prepared])
+        return prepared.result
+
+    async def send_message_batch(
+        self, req: api.SendMessageBatch, ctx: RequestContext
+    ) -> api.SendMessageBatchResult:
+        queue = self.rt.registry.resolve(req.queue_url, ctx)
+        check_entries(req.entries, "SendMessageBatchRequestEntry")
+        total = sum(
+            len(entry.message_body.encode()) + message.attributes_size(_attribute_records(entry))
+            for entry in req.entries
+        )
+        if total > MAX_BATCH_BYTES:
+            raise BatchRequestTooLong(
+                f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."
+            )
+        prepared: list[tuple[str, _Prepared]] = []
+        failed: list[api.BatchResultErrorEntry] = []
+        for entry in req.entries:
+            try:
+                prepared.append((entry.id, self._prepare(queue, entry, ctx)))
+            except ShoalError as error:
+                failed.append(failure(entry.id, error))
+        await self._commit(queue, [item for _, item in prepared])
+        return api.SendMessageBatchResult(
+            successful=[
+                api.SendMessageBatchResultEntry(
+                    id=entry_id,
+                    message_id=item.result.message_id or "",
+                    md5_of_message_body=item.result.md5_of_message_body or "",
+                    md5_of_message_attributes=item.result.md5_of_message_attributes,
+                    md5_of_message_system_attributes=item.result.md5_of_message_system_attributes,
+                    sequence_number=item.result.sequence_number,
+                )
+                for entry_id, item in prepared
+            ],
+            failed=failed,
+        )
+
+    async def _commit(self, queue: Queue, prepared: list[_Prepared]) -> None:
+        writes = [write for item in prepared for write in item.writes]
+        if writes:
+            await self.rt.commit(writes)
+        elif prepared:
+            await self.rt.barrier()  # a duplicate answers only once its original is durable
+        now = self.rt.now_ms()
+        fresh = [item for item in prepared if not item.duplicate]
+        visible = 0
+        for item in fresh:
+            queue.add(item.seq, item.visible_at_ms, now, item.group)
+            visible += item.visible_at_ms <= now
+        self.rt.made_visible(queue, visible)
+        if visible < len(fresh):
+            self.rt.arm_timer(queue)
+
+    def _prepare(self, queue: Queue, req: SendRequest, ctx: RequestContext) -> _Prepared:
+        dedup_id = self._check_queue_type_rules(queue, req)
+        body = req.message_body
+        if body == "":
+            raise InvalidParameterValue("The request must contain a non-empty message body.")
+        message.check_body(body)
+        user = message.convert_attributes(req.message_attributes)
+        system = message.convert_attributes(req.message_system_attributes, system=True)
+        size = len(body.encode()) + message.attributes_size(user)
+        max_size = attributes.int_attribute(queue.attributes, "MaximumMessageSize")
+        if size > max_size:
+            raise InvalidParameterValue(
+                f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
+            )
+        now = self.rt.now_ms()
+        group = req.message_group_id
+        md5_body = message.md5_hex(body.encode())
+        result = api.SendMessageResult(
+            md5_of_message_body=md5_body,
+            md5_of_message_attributes=message.md5_of_attributes(user),
+            md5_of_message_system_attributes=message.md5_of_attributes(system),
+        )
+        scope_key = ""
+        if dedup_id is not None:
+            scope = queue.attributes.get("DeduplicationScope")
+            scope_key = f"{group}\n{dedup_id}" if scope == "messageGroup" else dedup_id
+            seen = queue.dedup.find(scope_key, now)
+            if seen is not None:
+                duplicate = _with_ids(result, seen.message_id, seen.sequence_number)
+                return _Prepared(-1, now, group, [], duplicate)
+        delay = req.delay_seconds
+        if delay is None:
+            delay = attributes.int_attribute(queue.attributes, "DelaySeconds")
+        visible_at = now + delay * 1000
+        seq, mark = queue.allocate_seq()
+        sequence_number = fifo.sequence_number(seq) if queue.fifo else None
+        key = keys.message_key(queue.queue_id, seq)
+        record = MessageBody(
+            message_id=str(uuid.uuid4()),
+            body=body,
+            attributes=user,
+            sent_ms=now,
+            sender_id=ctx.account_id,
+            md5_of_body=md5_body,
+            trace_header=system[0].string_value if system else None,
+            group_id=group,
+            dedup_id=dedup_id,
+            sequence_number=sequence_number,
+        )
+        state = MessageState(now, visible_at, 0, 0, group if queue.fifo else None)
+        writes = [put(Db.BODIES, key, pack_body(record)), put(Db.STATES, key, pack_state(state))]
+        if mark is not None:
+            writes.append(put(Db.META, seq_mark_key(queue.queue_id), keys.u64(mark)))
+        if dedup_id is not None and sequence_number is not None:
+            entry = DedupEntry(now + fifo.DEDUP_WINDOW_MS, record.message_id, sequence_number)
+            writes += queue.dedup.record(scope_key, entry, now)
+        return _Prepared(
+            seq, visible_at, group, writes, _with_ids(result, record.message_id, sequence_number)
+        )
+
+    @staticmethod
+    def _check_queue_type_rules(queue: Queue, req: SendRequest) -> str | None:
+        """Apply the FIFO / standard parameter rules; return the deduplication id (FIFO only)."""
+        check_range("DelaySeconds", req.delay_seconds, 0, 900, "DelaySeconds must be >= 0 and <= 900")
+        if req.message_group_id is not None:
+            fifo.check_id("MessageGroupId", req.message_group_id)
+        if not queue.fifo:
+            if req.message_deduplication_id is not None:
+                raise InvalidParameterValue(
+                    "The request include parameter that is not valid for this queue type. "
+                    "Reason: MessageDeduplicationId is only valid for FIFO queues."
+                )
+            return None
+        if req.delay_seconds is not None:
+            raise InvalidParameterValue(
+                f"Value {req.delay_seconds} for parameter DelaySeconds is invalid. "
+                "Reason: The request include parameter that is not valid for this queue type."
+            )
+        if req.message_group_id is None:
+            raise MissingParameter("The request must contain the parameter MessageGroupId.")
+        if req.message_deduplication_id is not None:
+            fifo.check_id("MessageDeduplicationId", req.message_deduplication_id)
+            return req.message_deduplication_id
+        if queue.attributes.get("ContentBasedDeduplication") != "true":
+            raise InvalidParameterValue(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+        return fifo.content_dedup_id(req.message_body)
+
+
+def _with_ids(
+    result: api.SendMessageResult, message_id: str, sequence_number: str | None
+) -> api.SendMessageResult:
+    return api.SendMessageResult(
+        message_id=message_id,
+        md5_of_message_body=result.md5_of_message_body,
+        md5_of_message_attributes=result.md5_of_message_attributes,
+        md5_of_message_system_attributes=result.md5_of_message_system_attributes,
+        sequence_number=sequence_number,
+    )
+
+
+def _attribute_records(entry: api.SendMessageBatchRequestEntry) -> list[MessageAttribute]:
+    return [
+        MessageAttribute(name, value.data_type, value.string_value, value.binary_value)
+        for name, value in (entry.message_attributes or {}).items()
+    ]
