@@ -18,12 +18,12 @@ import asyncio
 from broker.context import RequestContext
 from broker.errors import OverLimit
 from broker.sqs import api, attributes, fifo, message
+from broker.sqs.moving import Moved, move, queue_arn, settle
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import Receipt
-from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
-from storage.records import MessageBody, MessageState, pack_body, pack_state, unpack_body
+from storage.records import MessageBody, MessageState, pack_state, unpack_body
 from storage.store import Db, Write, delete, put
 
 MAX_INFLIGHT = 120_000
@@ -110,7 +110,7 @@ class ReceiveActions:
         target = self.rt.registry.find(policy.target_account, policy.target_name) if policy else None
         writes: list[Write] = []
         messages: list[api.Message] = []
-        moved: list[tuple[int, str | None, tuple[int, int]]] = []
+        moved: list[Moved] = []
         # Expired, vanished or dead-lettered messages do not count toward ``limit``:
         # claim again until it is met or nothing is visible.
         while len(messages) < limit:
@@ -135,7 +135,17 @@ class ReceiveActions:
                     and target is not None
                     and queue.receive_count(seq) >= policy.max_receive_count
                 ):
-                    writes += self._dead_letter(queue, seq, record, target, moved, now)
+                    move_writes, item = move(
+                        queue,
+                        seq,
+                        record,
+                        target,
+                        now,
+                        dead_letter_source=queue_arn(queue),
+                        keep_receives=True,
+                    )
+                    writes += move_writes
+                    moved.append(item)
                     continue
                 group = record.group_id if queue.fifo else None
                 count, first = queue.hold_received(seq, now, visibility_ms)
@@ -144,41 +154,8 @@ class ReceiveActions:
                 receipt = Receipt(queue.queue_id, seq, count)
                 messages.append(self._render(record, receipt, count, first, req, wanted_system))
         await self.rt.commit(writes)
-        if target is not None and moved:
-            for target_seq, group, receives in moved:
-                target.add(target_seq, now, now, group, receives)
-            self.rt.made_visible(target, len(moved))
+        settle(self.rt, moved, now)
         return messages
-
-    def _dead_letter(
-        self,
-        queue: Queue,
-        seq: int,
-        record: MessageBody,
-        target: Queue,
-        moved: list[tuple[int, str | None, tuple[int, int]]],
-        now: int,
-    ) -> list[Write]:
-        """The writes that move a claimed message to the dead-letter queue, in one commit."""
-        count, first = queue.receives.get(seq, (0, 0))
-        queue.forget(seq)
-        target_seq, mark = target.allocate_seq()
-        source_arn = f"arn:aws:sqs:{queue.record.region}:{queue.record.account_id}:{queue.record.name}"
-        sequence_number = fifo.sequence_number(target_seq) if target.fifo else None
-        moved_record = record._replace(dead_letter_source=source_arn, sequence_number=sequence_number)
-        group = record.group_id if target.fifo else None
-        source_key = keys.message_key(queue.queue_id, seq)
-        target_key = keys.message_key(target.queue_id, target_seq)
-        writes = [
-            delete(Db.BODIES, source_key),
-            delete(Db.STATES, source_key),
-            put(Db.BODIES, target_key, pack_body(moved_record)),
-            put(Db.STATES, target_key, pack_state(MessageState(record.sent_ms, now, count, first, group))),
-        ]
-        if mark is not None:
-            writes.append(put(Db.META, seq_mark_key(target.queue_id), keys.u64(mark)))
-        moved.append((target_seq, group, (count, first)))
-        return writes
 
     def _replay(self, queue: Queue, attempt_id: str, req: api.ReceiveMessage) -> list[api.Message] | None:
         """The messages an earlier receive with this attempt id got, if it is still current."""

@@ -1,0 +1,76 @@
+"""Moving a claimed message from one queue to another in one commit: the
+dead-letter move at receive time and the redrive of message-move tasks.
+
+The source's records are deleted and the target's written in the same list of
+writes, so the group committer applies both or neither: a message is never in
+both queues and never in neither.  The message keeps its id, body, attributes
+and original SentTimestamp (so the target's retention counts from the original
+send).  The target's index learns of it only after the commit (:func:`settle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broker.sqs import fifo
+from broker.sqs.queue import Queue
+from broker.sqs.registry import seq_mark_key
+from broker.sqs.runtime import SqsRuntime
+from storage import keys
+from storage.records import MessageBody, MessageState, pack_body, pack_state
+from storage.store import Db, Write, delete, put
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A message written into ``target``, to index once committed."""
+
+    target: Queue
+    seq: int
+    group: str | None
+    receives: tuple[int, int]
+
+
+def move(
+    source: Queue,
+    seq: int,
+    record: MessageBody,
+    target: Queue,
+    now_ms: int,
+    *,
+    dead_letter_source: str | None,
+    keep_receives: bool,
+) -> tuple[list[Write], Moved]:
+    """The writes that move claimed message ``seq`` of ``source`` to ``target``."""
+    receives = source.receives.get(seq, (0, 0)) if keep_receives else (0, 0)
+    source.forget(seq)
+    target_seq, mark = target.allocate_seq()
+    moved_record = record._replace(
+        dead_letter_source=dead_letter_source,
+        sequence_number=fifo.sequence_number(target_seq) if target.fifo else None,
+    )
+    group = record.group_id if target.fifo else None
+    source_key = keys.message_key(source.queue_id, seq)
+    target_key = keys.message_key(target.queue_id, target_seq)
+    state = MessageState(record.sent_ms, now_ms, receives[0], receives[1], group)
+    writes = [
+        delete(Db.BODIES, source_key),
+        delete(Db.STATES, source_key),
+        put(Db.BODIES, target_key, pack_body(moved_record)),
+        put(Db.STATES, target_key, pack_state(state)),
+    ]
+    if mark is not None:
+        writes.append(put(Db.META, seq_mark_key(target.queue_id), keys.u64(mark)))
+    return writes, Moved(target, target_seq, group, receives)
+
+
+def settle(runtime: SqsRuntime, moved: list[Moved], now_ms: int) -> None:
+    """Index committed moves in their targets and wake their long-polls."""
+    for item in moved:
+        item.target.add(item.seq, now_ms, now_ms, item.group, item.receives)
+        runtime.made_visible(item.target, 1)
+
+
+def queue_arn(queue: Queue) -> str:
+    """A queue's ARN in the region it was created in."""
+    return f"arn:aws:sqs:{queue.record.region}:{queue.record.account_id}:{queue.record.name}"
