@@ -123,10 +123,30 @@ def test_get_queue_url_missing_queue(client: Any, raw_http: Any) -> None:
     assert http_status(info.value) == 400
 
 
-def test_fifo_queue_is_unsupported(client: Any, queue_name: Callable[..., str]) -> None:
-    with pytest.raises(ClientError) as info:
-        client.create_queue(QueueName=queue_name(fifo=True), Attributes={"FifoQueue": "true"})
-    assert error_code(info.value) in ("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation")
+def test_fifo_queue_basics(client: Any, queue_name: Callable[..., str]) -> None:
+    name = queue_name(fifo=True)
+    url = client.create_queue(QueueName=name, Attributes={"FifoQueue": "true"})["QueueUrl"]
+    attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["FifoQueue"] == "true"
+    assert attrs["ContentBasedDeduplication"] == "false"
+    first = client.send_message(
+        QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="d1"
+    )
+    assert first["SequenceNumber"].isdigit()
+    again = client.send_message(
+        QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="d1"
+    )
+    assert again["MessageId"] == first["MessageId"]  # deduplicated
+    client.send_message(QueueUrl=url, MessageBody="b", MessageGroupId="g", MessageDeduplicationId="d2")
+    got = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert [m["Body"] for m in got] == ["a", "b"]
+    assert got[0]["Attributes"]["MessageGroupId"] == "g"
+    with pytest.raises(ClientError) as info:  # no group id on a FIFO queue
+        client.send_message(QueueUrl=url, MessageBody="c", MessageDeduplicationId="d3")
+    assert error_code(info.value) == "MissingParameter"
+    with pytest.raises(ClientError) as info:  # a FIFO queue's name ends in .fifo
+        client.create_queue(QueueName=queue_name(), Attributes={"FifoQueue": "true"})
+    assert error_code(info.value) == "InvalidParameterValue"
 
 
 def test_start_message_move_task_is_unsupported(sqs: Any, queue_name: Callable[..., str]) -> None:
@@ -375,10 +395,29 @@ def test_add_permission_bad_action(sqs: Any, queue_name: Callable[..., str]) -> 
 # --- ListDeadLetterSourceQueues ----------------------------------------------------------
 
 
-def test_list_dead_letter_source_queues_empty(client: Any, queue_name: Callable[..., str]) -> None:
-    url = client.create_queue(QueueName=queue_name())["QueueUrl"]
+def test_list_dead_letter_source_queues(client: Any, queue_name: Callable[..., str]) -> None:
+    dlq_name = queue_name()
+    dlq = client.create_queue(QueueName=dlq_name)["QueueUrl"]
     # JSON always has the (required) member; Query has no element for an empty list
-    assert client.list_dead_letter_source_queues(QueueUrl=url).get("queueUrls", []) == []
+    assert client.list_dead_letter_source_queues(QueueUrl=dlq).get("queueUrls", []) == []
+    policy = json.dumps({"deadLetterTargetArn": arn_of(dlq_name), "maxReceiveCount": 1})
+    sources = sorted(
+        client.create_queue(QueueName=queue_name(), Attributes={"RedrivePolicy": policy})["QueueUrl"]
+        for _ in range(3)
+    )
+    assert sorted(client.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"]) == sources
+    page = client.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2)
+    assert len(page["queueUrls"]) == 2
+    rest = client.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=page["NextToken"])
+    assert sorted(page["queueUrls"] + rest["queueUrls"]) == sources
+    assert "NextToken" not in rest
+
+    # maxReceiveCount 1: the second receive moves the message to the DLQ
+    client.send_message(QueueUrl=sources[0], MessageBody="poison")
+    client.receive_message(QueueUrl=sources[0], VisibilityTimeout=0)
+    assert "Messages" not in client.receive_message(QueueUrl=sources[0])
+    got = client.receive_message(QueueUrl=dlq)["Messages"]
+    assert [m["Body"] for m in got] == ["poison"]
 
 
 def test_list_dead_letter_source_queues_missing_queue(sqs: Any, server: Any) -> None:

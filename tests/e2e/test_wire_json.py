@@ -132,9 +132,9 @@ def test_batch_errors_carry_query_codes(raw_http: Any, queue_url: str) -> None:
     check_error(response, 400, "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest")
 
 
-def test_json_error_for_unsupported_fifo(raw_http: Any, queue_name: Callable[..., str]) -> None:
+def test_json_error_for_unsupported_action(raw_http: Any) -> None:
     response = raw_http.sqs_json(
-        "CreateQueue", {"QueueName": queue_name(fifo=True), "Attributes": {"FifoQueue": "true"}}
+        "StartMessageMoveTask", {"SourceArn": "arn:aws:sqs:us-east-1:000000000000:x"}
     )
     assert response.status == 400
     assert response.headers["x-amzn-query-error"].endswith(";Sender")
