@@ -58,6 +58,20 @@ class DedupEntry(NamedTuple):
     sequence_number: str
 
 
+class MoveTaskRecord(NamedTuple):
+    """A message-move task (redrive) and its progress."""
+
+    task_id: str
+    source_arn: str
+    destination_arn: str | None
+    rate: int | None
+    status: str
+    moved: int
+    to_move: int
+    failure_reason: str | None
+    started_ms: int
+
+
 class QueueRecord(NamedTuple):
     """A queue's identity and configuration."""
 
@@ -106,6 +120,17 @@ def pack_dedup(entry: DedupEntry) -> bytes:
 def unpack_dedup(raw: bytes) -> DedupEntry:
     """Decode a dedup entry."""
     return DedupEntry(*msgpack.unpackb(raw, raw=False))
+
+
+def pack_move_task(record: MoveTaskRecord) -> bytes:
+    """Encode a move task."""
+    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
+    return packed
+
+
+def unpack_move_task(raw: bytes) -> MoveTaskRecord:
+    """Decode a move task."""
+    return MoveTaskRecord(*msgpack.unpackb(raw, raw=False))
 
 
 def pack_queue(record: QueueRecord) -> bytes:

@@ -241,7 +241,7 @@ class QueueActions:
         sources = [
             queue
             for queue in self.rt.registry.of_account(ctx.account_id)
-            if queue.record.name > after and _targets(queue, target)
+            if queue.record.name > after and queue.dead_letters_into(target)
         ]
         limit = req.max_results or MAX_LIST_RESULTS
         page = sources[:limit]
@@ -311,15 +311,6 @@ def _load_policy(queue: Queue, arn: str) -> dict[str, list[dict[str, object]]]:
     policy.setdefault("Id", f"{arn}/SQSDefaultPolicy")
     policy.setdefault("Statement", [])
     return policy
-
-
-def _targets(source: Queue, target: Queue) -> bool:
-    """Whether ``source`` dead-letters into ``target``."""
-    policy = source.redrive
-    return policy is not None and (policy.target_account, policy.target_name) == (
-        target.record.account_id,
-        target.record.name,
-    )
 
 
 def _encode_token(name: str) -> str:

@@ -185,6 +185,18 @@ class Queue:
         if group is not None:
             self.ready.unlock(group)
 
+    def release(self, seq: int) -> None:
+        """Return a claimed message to the visible ones (it was not taken after all)."""
+        self._back_from_flight(seq)
+
+    def dead_letters_into(self, target: Queue) -> bool:
+        """Whether this queue's RedrivePolicy names ``target``."""
+        policy = self.redrive
+        return policy is not None and (policy.target_account, policy.target_name) == (
+            target.record.account_id,
+            target.record.name,
+        )
+
     def drop_visible(self, seq: int) -> None:
         """Drop the oldest visible message, which ``ready.first()`` just named (it expired)."""
         self.ready.pop(seq)

@@ -1,8 +1,8 @@
 """The SQS service: the dispatch table from request type to action, start-up,
 and the retention sweeper.
 
-Actions that are part of later work (FIFO, redrive and message-move tasks)
-answer UnsupportedOperation rather than pretending to succeed.
+A request type without a handler answers UnsupportedOperation rather than
+pretending to succeed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from broker.errors import UnsupportedOperation
 from broker.sqs import api, attributes
 from broker.sqs.management import QueueActions
 from broker.sqs.messaging import MessageActions
+from broker.sqs.move_tasks import MoveTasks
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import ReceiptCodec
 from broker.sqs.receiving import ReceiveActions
@@ -47,6 +48,7 @@ class SqsService:
         self.sending = SendActions(self.rt)
         self.receiving = ReceiveActions(self.rt)
         self.messages = MessageActions(self.rt)
+        self.move_tasks = MoveTasks(self.rt)
         self._sweeper: asyncio.Task[None] | None = None
         self.handlers: dict[type, Handler] = {
             api.CreateQueue: self.queues.create_queue,
@@ -69,9 +71,9 @@ class SqsService:
             api.ChangeMessageVisibility: self.messages.change_message_visibility,
             api.ChangeMessageVisibilityBatch: self.messages.change_message_visibility_batch,
             api.PurgeQueue: self.messages.purge_queue,
-            api.StartMessageMoveTask: _not_yet,
-            api.CancelMessageMoveTask: _not_yet,
-            api.ListMessageMoveTasks: _not_yet,
+            api.StartMessageMoveTask: self.move_tasks.start_message_move_task,
+            api.CancelMessageMoveTask: self.move_tasks.cancel_message_move_task,
+            api.ListMessageMoveTasks: self.move_tasks.list_message_move_tasks,
         }
 
     async def start(self) -> None:
@@ -82,6 +84,7 @@ class SqsService:
             await self.rt.commit([put(Db.META, SECRET_KEY, secret)])
         self.rt.receipts = ReceiptCodec(secret)
         self.rt.registry.load(self.rt.store, self.rt.now_ms())
+        self.move_tasks.load()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sqs-sweeper")
 
     async def close(self) -> None:
@@ -93,6 +96,7 @@ class SqsService:
             if queue.timer is not None:
                 queue.timer.cancel()
             queue.wake_all()
+        await self.move_tasks.close()
 
     async def dispatch(self, request: object, ctx: RequestContext) -> object | None:
         handler = self.handlers.get(type(request))
@@ -134,7 +138,3 @@ class SqsService:
                 await self.sweep()
             except Exception:  # the sweeper must outlive one bad pass
                 log.exception("retention sweep failed")
-
-
-async def _not_yet(request: object, ctx: RequestContext) -> None:
-    raise UnsupportedOperation(f"{type(request).__name__} is not supported by this Shoal version yet.")

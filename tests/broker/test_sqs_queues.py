@@ -1,6 +1,5 @@
 """Queue lifecycle and configuration: CreateQueue, GetQueueUrl, ListQueues,
-Get/SetQueueAttributes, DeleteQueue, account isolation, and the features that
-answer UnsupportedOperation for now."""
+Get/SetQueueAttributes, DeleteQueue, account isolation."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from broker.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
     QueueNameExists,
-    UnsupportedOperation,
 )
 from broker.sqs import api
 
@@ -102,11 +100,6 @@ async def test_unknown_attribute_is_invalid_attribute_name(sqs: Sqs) -> None:
 async def test_fifo_queue_false_is_accepted_on_a_standard_queue(sqs: Sqs) -> None:
     url = await sqs.create("q", FifoQueue="false")
     assert "FifoQueue" not in await sqs.attributes(url)
-
-
-async def test_message_move_tasks_are_unsupported_for_now(sqs: Sqs) -> None:
-    with pytest.raises(UnsupportedOperation):
-        await sqs.call(api.ListMessageMoveTasks(source_arn="arn:aws:sqs:us-east-1:000000000000:q"))
 
 
 # -- GetQueueUrl / ListQueues ------------------------------------------------
