@@ -10,8 +10,9 @@ receive-attempt cache.
 * SequenceNumber: 20 decimal digits derived from the queue's message seq, so
   strictly increasing per queue and stable across restarts.
 * ReceiveRequestAttemptId: a retried receive with the same id within 5 minutes
-  gets the same messages (and receipt handles) while they are still in flight
-  from that receive.
+  gets the same messages (and receipt handles) while none of them was modified
+  (deleted, visibility changed or timed out), and resets their visibility
+  timeout, as AWS documents; otherwise the retry is a new receive.
 """
 
 from __future__ import annotations
@@ -111,8 +112,8 @@ class Attempt:
     """What one ReceiveRequestAttemptId received."""
 
     expires_ms: int
-    receipts: tuple[tuple[int, int], ...]
-    """(seq, receive count) of each message it got."""
+    receipts: tuple[tuple[int, int, int], ...]
+    """(seq, receive count, visibility deadline) of each message it got."""
 
 
 @dataclass
@@ -128,7 +129,13 @@ class AttemptCache:
             return None
         return attempt
 
-    def record(self, attempt_id: str, receipts: list[tuple[int, int]], now_ms: int) -> None:
+    def record(self, attempt_id: str, receipts: list[tuple[int, int, int]], now_ms: int) -> None:
         if len(self.attempts) > 10_000:
             self.attempts = {key: value for key, value in self.attempts.items() if value.expires_ms > now_ms}
         self.attempts[attempt_id] = Attempt(now_ms + ATTEMPT_WINDOW_MS, tuple(receipts))
+
+    def renew(self, attempt_id: str, receipts: list[tuple[int, int, int]]) -> None:
+        """A retry reset the deadlines; the id still expires 5 minutes after its first receive."""
+        attempt = self.attempts.get(attempt_id)
+        if attempt is not None:
+            self.attempts[attempt_id] = Attempt(attempt.expires_ms, tuple(receipts))

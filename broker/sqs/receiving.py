@@ -61,7 +61,7 @@ class ReceiveActions:
         attempt_id = req.receive_request_attempt_id if queue.fifo else None
         if attempt_id is not None:
             fifo.check_id("ReceiveRequestAttemptId", attempt_id)
-            replayed = self._replay(queue, attempt_id, req)
+            replayed = await self._replay(queue, attempt_id, req, visibility * 1000)
             if replayed is not None:
                 return api.ReceiveMessageResult(messages=replayed or None)
         loop = asyncio.get_running_loop()
@@ -75,7 +75,9 @@ class ReceiveActions:
                         self.rt.receipts.parse(m.receipt_handle or "", queue.queue_id) for m in messages
                     ]
                     queue.attempts.record(
-                        attempt_id, [(r.seq, r.receive_count) for r in receipts], self.rt.now_ms()
+                        attempt_id,
+                        [(r.seq, r.receive_count, queue.inflight.get(r.seq, 0)) for r in receipts],
+                        self.rt.now_ms(),
                     )
                 return api.ReceiveMessageResult(messages=messages or None)
             waiter: asyncio.Future[None] = loop.create_future()
@@ -157,26 +159,43 @@ class ReceiveActions:
         settle(self.rt, moved, now)
         return messages
 
-    def _replay(self, queue: Queue, attempt_id: str, req: api.ReceiveMessage) -> list[api.Message] | None:
-        """The messages an earlier receive with this attempt id got, if it is still current."""
-        attempt = queue.attempts.find(attempt_id, self.rt.now_ms())
-        if attempt is None:
+    async def _replay(
+        self, queue: Queue, attempt_id: str, req: api.ReceiveMessage, visibility_ms: int
+    ) -> list[api.Message] | None:
+        """The messages an earlier receive with this attempt id got, with their visibility reset.
+
+        None (the retry is a new receive) unless every one of them is still in
+        flight from that receive and unmodified: not deleted, visibility not
+        changed, timeout not passed.
+        """
+        now = self.rt.now_ms()
+        attempt = queue.attempts.find(attempt_id, now)
+        if attempt is None or not all(
+            queue.inflight.get(seq) == deadline > now and queue.receive_count(seq) == count
+            for seq, count, deadline in attempt.receipts
+        ):
             return None
-        live = [
-            (seq, count)
-            for seq, count in attempt.receipts
-            if seq in queue.inflight and queue.receive_count(seq) == count
-        ]
-        raw_bodies = self.rt.store.get_many(
-            Db.BODIES, [keys.message_key(queue.queue_id, seq) for seq, _ in live]
-        )
+        message_keys = [keys.message_key(queue.queue_id, seq) for seq, _, _ in attempt.receipts]
+        raw_bodies = self.rt.store.get_many(Db.BODIES, message_keys)
         wanted_system = _wanted_system_attributes(req)
-        replayed = []
-        for (seq, count), raw in zip(live, raw_bodies, strict=True):
-            if raw is not None:
-                first = queue.receives.get(seq, (count, 0))[1]
-                receipt = Receipt(queue.queue_id, seq, count)
-                replayed.append(self._render(unpack_body(raw), receipt, count, first, req, wanted_system))
+        replayed: list[api.Message] = []
+        renewed: list[tuple[int, int, int]] = []
+        writes: list[Write] = []
+        for (seq, count, _), key, raw in zip(attempt.receipts, message_keys, raw_bodies, strict=True):
+            if raw is None:
+                continue
+            record = unpack_body(raw)
+            renewed.append((seq, count, queue.change_visibility(seq, now, visibility_ms)))
+            writes.append(
+                put(Db.STATES, key, pack_state(queue.state_of(seq, record.sent_ms, record.group_id)))
+            )
+            first = queue.receives.get(seq, (count, 0))[1]
+            receipt = Receipt(queue.queue_id, seq, count)
+            replayed.append(self._render(record, receipt, count, first, req, wanted_system))
+        if visibility_ms == 0:
+            self.rt.made_visible(queue, len(renewed))
+        await self.rt.commit(writes)
+        queue.attempts.renew(attempt_id, renewed)
         return replayed
 
     def _render(
