@@ -27,6 +27,8 @@ MEMBER_WIRE_NAMES: dict[tuple[str, str], str] = {
     ("GetQueueAttributesRequest", "AttributeNames"): "AttributeName",
     ("GetQueueAttributesResult", "Attributes"): "Attribute",
     ("ListDeadLetterSourceQueuesResult", "queueUrls"): "QueueUrl",
+    # Added with the message-move tasks (mid-2023); the Query wire names each flattened entry singly.
+    ("ListMessageMoveTasksResult", "Results"): "ListMessageMoveTasksResultEntry",
     ("ListQueueTagsResult", "Tags"): "Tag",
     ("ListQueuesResult", "QueueUrls"): "QueueUrl",
     ("Message", "Attributes"): "Attribute",
