@@ -8,6 +8,7 @@ that answer UnsupportedOperation for now.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -149,11 +150,31 @@ def test_fifo_queue_basics(client: Any, queue_name: Callable[..., str]) -> None:
     assert error_code(info.value) == "InvalidParameterValue"
 
 
-def test_start_message_move_task_is_unsupported(sqs: Any, queue_name: Callable[..., str]) -> None:
-    sqs.create_queue(QueueName=(name := queue_name()))
+def test_message_move_task_redrives_to_the_source(client: Any, queue_name: Callable[..., str]) -> None:
+    dlq_name = queue_name()
+    client.create_queue(QueueName=dlq_name)
+    policy = json.dumps({"deadLetterTargetArn": arn_of(dlq_name), "maxReceiveCount": 1})
+    source = client.create_queue(QueueName=queue_name(), Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    client.send_message(QueueUrl=source, MessageBody="again")
+    client.receive_message(QueueUrl=source, VisibilityTimeout=0)
+    assert "Messages" not in client.receive_message(QueueUrl=source)  # moved to the DLQ
+
+    handle = client.start_message_move_task(SourceArn=arn_of(dlq_name))["TaskHandle"]
+    assert handle
+    deadline = time.monotonic() + 5
+    while True:
+        [task] = client.list_message_move_tasks(SourceArn=arn_of(dlq_name))["Results"]
+        if task["Status"] == "COMPLETED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert task["Status"] == "COMPLETED"
+    assert task["ApproximateNumberOfMessagesMoved"] == 1
+    got = client.receive_message(QueueUrl=source)["Messages"]
+    assert [m["Body"] for m in got] == ["again"]
+    # only a DLQ can be a move task's source
     with pytest.raises(ClientError) as info:
-        sqs.start_message_move_task(SourceArn=arn_of(name))
-    assert error_code(info.value) in ("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation")
+        client.start_message_move_task(SourceArn=arn_of(dlq_name.replace("e2e-", "e2e-none-")))
+    assert error_code(info.value) == "ResourceNotFoundException"
 
 
 # --- ListQueues / DeleteQueue ----------------------------------------------------

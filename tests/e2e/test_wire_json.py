@@ -132,13 +132,13 @@ def test_batch_errors_carry_query_codes(raw_http: Any, queue_url: str) -> None:
     check_error(response, 400, "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest")
 
 
-def test_json_error_for_unsupported_action(raw_http: Any) -> None:
+def test_json_error_with_a_non_400_status(raw_http: Any) -> None:
     response = raw_http.sqs_json(
-        "StartMessageMoveTask", {"SourceArn": "arn:aws:sqs:us-east-1:000000000000:x"}
+        "StartMessageMoveTask", {"SourceArn": "arn:aws:sqs:us-east-1:000000000000:e2e-none"}
     )
-    assert response.status == 400
-    assert response.headers["x-amzn-query-error"].endswith(";Sender")
-    assert response.json()["__type"].endswith("UnsupportedOperation")
+    assert response.status == 404
+    assert response.headers["x-amzn-query-error"] == "ResourceNotFoundException;Sender"
+    assert response.json()["__type"] == "com.amazonaws.sqs#ResourceNotFoundException"
 
 
 def test_both_protocols_see_the_same_queue(raw_http: Any, queue_url: str) -> None:
