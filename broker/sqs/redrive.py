@@ -81,7 +81,8 @@ def parse_redrive_policy(text: str) -> RedrivePolicy:
         number = int(count)
     except (TypeError, ValueError):
         number = 0
-    if isinstance(count, bool) or not 1 <= number <= MAX_RECEIVE_COUNT:
+    fraction = isinstance(count, float) and not count.is_integer()  # 2.5 is not a count of 2
+    if isinstance(count, bool) or fraction or not 1 <= number <= MAX_RECEIVE_COUNT:
         raise _invalid(
             "RedrivePolicy",
             text,
