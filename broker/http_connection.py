@@ -236,11 +236,13 @@ class HttpConnection(asyncio.Protocol):
             self._flush()
 
     def eof_received(self) -> bool | None:
-        # A half-closed client still gets the replies it waits for; then we close.
+        # SDK clients close (FIN) only when they give up on a request (a read
+        # timeout): treat it as gone, so an abandoned long poll cannot take
+        # messages nobody will receive.  Returning False closes the transport,
+        # and connection_lost cancels whatever is still pending.
         self._stop()
         self._drop_partial()
-        self._flush()
-        return True
+        return False
 
     def pause_writing(self) -> None:
         self._write_paused = True

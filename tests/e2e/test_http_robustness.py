@@ -170,13 +170,12 @@ def test_disconnect_mid_send_loses_nothing_acknowledged(
 def test_disconnect_mid_long_poll_loses_no_message(
     server: Any, sqs: Any, queue_name: Callable[..., str]
 ) -> None:
-    """A client that closes its socket during a long poll.
+    """A client that closes its socket (FIN) during a long poll, as an SDK does on a read timeout.
 
-    The server treats a client's FIN as a half-close (the reply is still owed),
-    so the abandoned receive may take the next message; it must come back after
-    its visibility timeout (1 s here), and the server must keep serving.
+    The server treats the close as the client giving up: the parked receive is
+    cancelled, so the next message goes straight to the next receiver.
     """
-    url = sqs.create_queue(QueueName=queue_name(), Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    url = sqs.create_queue(QueueName=queue_name(), Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
     body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 20, "MaxNumberOfMessages": 10}).encode()
     sock = connect(server)
     sock.sendall(json_request("ReceiveMessage", body))
@@ -184,14 +183,8 @@ def test_disconnect_mid_long_poll_loses_no_message(
     sock.close()
     time.sleep(0.1)
     sent = sqs.send_message(QueueUrl=url, MessageBody="not lost")["MessageId"]
-    started = time.monotonic()
-    got: list[dict[str, Any]] = []
-    for _ in range(3):
-        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
-        if got:
-            break
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
     assert [m["MessageId"] for m in got] == [sent]
-    assert time.monotonic() - started < 2.5
     assert_serving(sqs)
 
 
