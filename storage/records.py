@@ -37,6 +37,8 @@ class MessageBody(NamedTuple):
     sequence_number: str | None = None
     dead_letter_source: str | None = None
     """ARN of the queue this message was dead-lettered from (for redrive)."""
+    enqueued_ms: int | None = None
+    """When retention starts, if not at ``sent_ms``: a move to a FIFO dead-letter queue resets it."""
 
 
 class MessageState(NamedTuple):

@@ -5,7 +5,8 @@ The source's records are deleted and the target's written in the same list of
 writes, so the group committer applies both or neither: a message is never in
 both queues and never in neither.  The message keeps its id, body, attributes
 and original SentTimestamp (so the target's retention counts from the original
-send).  The target's index learns of it only after the commit (:func:`settle`).
+send, except in a FIFO dead-letter queue, where it counts from the move, as on
+AWS).  The target's index learns of it only after the commit (:func:`settle`).
 """
 
 from __future__ import annotations
@@ -45,14 +46,18 @@ def move(
     receives = source.receives.get(seq, (0, 0)) if keep_receives else (0, 0)
     source.forget(seq)
     target_seq, mark = target.allocate_seq()
+    # AWS: a FIFO dead-letter queue's retention counts from the move (the enqueue
+    # timestamp resets); a standard one's from the original send.
+    enqueued = now_ms if target.fifo and dead_letter_source is not None else record.enqueued_ms
     moved_record = record._replace(
         dead_letter_source=dead_letter_source,
         sequence_number=fifo.sequence_number(target_seq) if target.fifo else None,
+        enqueued_ms=enqueued,
     )
     group = record.group_id if target.fifo else None
     source_key = keys.message_key(source.queue_id, seq)
     target_key = keys.message_key(target.queue_id, target_seq)
-    state = MessageState(record.sent_ms, now_ms, receives[0], receives[1], group)
+    state = MessageState(enqueued or record.sent_ms, now_ms, receives[0], receives[1], group)
     writes = [
         delete(Db.BODIES, source_key),
         delete(Db.STATES, source_key),

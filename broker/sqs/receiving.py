@@ -128,7 +128,7 @@ class ReceiveActions:
                     queue.forget(seq)
                     continue
                 record = unpack_body(raw)
-                if record.sent_ms + retention_ms <= now:
+                if (record.enqueued_ms or record.sent_ms) + retention_ms <= now:
                     queue.forget(seq)
                     writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
                     continue
