@@ -328,3 +328,22 @@ async def test_redrive_policy_survives_restart(restartable: tuple[Sqs, Restart],
     assert await sqs.receive(src) == []
     assert await sqs.counts(dlq) == (1, 0, 0)
     assert (await sqs.call(api.ListDeadLetterSourceQueues(queue_url=dlq))).queue_urls == [src]
+
+
+async def test_fifo_dlq_retention_counts_from_the_move(sqs: Sqs, clock: ManualClock) -> None:
+    """AWS: for FIFO queues the enqueue timestamp resets when a message moves to the DLQ."""
+    dlq = await sqs.create("dlq.fifo", FifoQueue="true", MessageRetentionPeriod="120")
+    src = await sqs.create(
+        "src.fifo", FifoQueue="true", VisibilityTimeout="50", RedrivePolicy=redrive("dlq.fifo", 1)
+    )
+    await sqs.send(src, "old", message_group_id="g", message_deduplication_id="d")
+    sent_at = clock.now_ms()
+    await sqs.receive(src)
+    clock.advance(100)
+    assert await sqs.receive(src) == []  # moved at t=100 s
+    clock.advance(110)  # 210 s after the send, 110 s after the move
+    [kept] = await sqs.receive(dlq, visibility_timeout=0, attribute_names=["SentTimestamp"])
+    assert kept.attributes == {"SentTimestamp": str(sent_at)}
+    clock.advance(11)
+    assert await sqs.receive(dlq) == []
+    assert await sqs.counts(dlq) == (0, 0, 0)
