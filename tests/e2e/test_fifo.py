@@ -214,12 +214,14 @@ def test_many_groups_concurrent_consumers_exactly_once_in_order(
                     continue
                 empty = 0
                 batch_groups = {int(m["Body"].split(":")[0]) for m in got}
-                with lock:
+                with lock:  # no other consumer may hold these groups until we delete
                     overlaps.extend(batch_groups & in_flight)
                     in_flight.update(batch_groups)
                     for message in got:
                         group, index = map(int, message["Body"].split(":"))
                         seen[group].append(index)
+                time.sleep(0.002)  # hold the groups a moment, as a real consumer would
+                with lock:
                     in_flight.difference_update(batch_groups)
                 client.delete_message_batch(
                     QueueUrl=url,
