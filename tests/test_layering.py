@@ -47,9 +47,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 OUR_PACKAGES = ("broker", "protocol", "storage", "bench")
 
-PURE_TYPE_MODULES = frozenset({"broker.errors", "broker.context", "broker.sqs.api"})
+PURE_TYPE_MODULES = frozenset({"broker.errors", "broker.context", "broker.sqs.api", "broker.sns.api"})
 # Importing ``broker.sqs.api`` runs ``broker/__init__.py`` and ``broker/sqs/__init__.py``.
-PURE_TYPE_PACKAGES = frozenset({"broker", "broker.sqs"})
+PURE_TYPE_PACKAGES = frozenset({"broker", "broker.sqs", "broker.sns"})
 
 EDGE_MODULES = frozenset(
     {"broker.server", "broker.cli", "broker.__main__", "broker.metrics", "broker.logging_setup"}
