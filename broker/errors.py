@@ -273,3 +273,10 @@ def all_errors() -> list[type[ShoalError]]:
 class MissingAction(ShoalError):
     code = query_code = "MissingAction"
     default_message = "The request is missing an action or a required parameter."
+
+
+class InvalidParameter(ShoalError):
+    """SNS's error for an invalid request parameter (its message names the parameter)."""
+
+    code = query_code = "InvalidParameter"
+    default_message = "Invalid parameter."
