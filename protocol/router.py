@@ -15,6 +15,7 @@ unknown target prefix goes to the SQS JSON codec, which answers
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -59,15 +60,22 @@ class Scope:
 def credential_scope(http: HttpRequest) -> Scope | None:
     """The SigV4 scope from ``Authorization`` or a presigned ``X-Amz-Credential``."""
     auth = http.headers.get("authorization", "")
-    found = _CREDENTIAL.search(auth) if auth.startswith("AWS4-HMAC-SHA256") else None
-    if found is None:
-        credential = _query_credential(http)
-        if credential is None:
-            return None
-        found = _CREDENTIAL.fullmatch("Credential=" + credential)
-        if found is None:
-            return None
-    return Scope(*found.groups())
+    if auth.startswith("AWS4-HMAC-SHA256"):
+        start = auth.find("Credential=")
+        if start >= 0:
+            end = auth.find(",", start)
+            scope = _scope_of(auth[start : end if end >= 0 else len(auth)].strip())
+            if scope is not None:
+                return scope
+    credential = _query_credential(http)
+    return _scope_of("Credential=" + credential) if credential is not None else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_of(credential: str) -> Scope | None:
+    """Parse ``Credential=AKID/date/region/service/aws4_request`` once per distinct value."""
+    found = _CREDENTIAL.fullmatch(credential)
+    return Scope(*found.groups()) if found is not None else None
 
 
 def _query_credential(http: HttpRequest) -> str | None:

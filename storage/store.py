@@ -158,16 +158,25 @@ class LmdbStore:
     def _apply_once(self, writes: Sequence[Write]) -> None:
         dbs = self._dbs
         with self._env.begin(write=True) as txn:
+            # Puts are gathered per database and written with putmulti (a C loop),
+            # flushed before any delete so a delete still sees every earlier put.
+            puts: dict[Db, list[tuple[bytes, bytes]]] = {}
             for op, db, key, value in writes:
                 if op is Op.PUT:
-                    txn.put(key, value, db=dbs[db])
-                elif op is Op.DELETE:
+                    puts.setdefault(db, []).append((key, value))
+                    continue
+                if puts:
+                    _put_all(txn, dbs, puts)
+                    puts = {}
+                if op is Op.DELETE:
                     txn.delete(key, db=dbs[db])
                 else:
                     cursor = txn.cursor(db=dbs[db])
                     if cursor.set_range(key):
                         while cursor.key().startswith(key) and cursor.delete():
                             pass
+            if puts:
+                _put_all(txn, dbs, puts)
 
     def flush(self) -> None:
         """Force everything committed so far to disk (for the relaxed mode)."""
@@ -177,6 +186,13 @@ class LmdbStore:
         """Close LMDB and release the data dir lock."""
         self._env.close()
         os.close(self._lock_fd)
+
+
+def _put_all(
+    txn: lmdb.Transaction, dbs: list[lmdb._Database], puts: dict[Db, list[tuple[bytes, bytes]]]
+) -> None:
+    for db, items in puts.items():
+        txn.cursor(db=dbs[db]).putmulti(items)
 
 
 def _prefix_successor(prefix: bytes) -> bytes | None:

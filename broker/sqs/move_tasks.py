@@ -18,10 +18,10 @@ import asyncio
 import base64
 import binascii
 import logging
-import uuid
 from enum import StrEnum
 
 from broker.context import RequestContext
+from broker.ids import new_id
 from broker.errors import InvalidParameterValue, ResourceNotFoundException
 from broker.sqs import api
 from broker.sqs.moving import Moved, move, settle
@@ -101,7 +101,7 @@ class MoveTasks:
             )
         source.promote(self.rt.now_ms())
         task = MoveTaskRecord(
-            task_id=str(uuid.uuid4()),
+            task_id=new_id(),
             source_arn=req.source_arn,
             destination_arn=req.destination_arn,
             rate=req.max_number_of_messages_per_second,

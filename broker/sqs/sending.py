@@ -15,10 +15,10 @@ MessageDeduplicationId.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from broker.context import RequestContext
+from broker.ids import new_id
 from broker.errors import BatchRequestTooLong, InvalidParameterValue, MissingParameter, ShoalError
 from broker.sqs import api, attributes, fifo, message
 from broker.sqs.batch import check_entries, failure
@@ -151,7 +151,7 @@ class SendActions:
         sequence_number = fifo.sequence_number(seq) if queue.fifo else None
         key = keys.message_key(queue.queue_id, seq)
         record = MessageBody(
-            message_id=str(uuid.uuid4()),
+            message_id=new_id(),
             body=body,
             attributes=user,
             sent_ms=now,
