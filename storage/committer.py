@@ -1,8 +1,10 @@
 """The group committer: one thread owns every LMDB write transaction.
 
 Callers on the event loop :meth:`GroupCommitter.submit` a list of writes and get
-a future.  The thread takes the first pending batch, drains every other pending
-one, applies them all in one transaction, commits (one fsync for all), then
+a future.  Submissions made during one pass of the event loop are handed to the
+thread together (one queue put, one wake-up, at the end of the pass).  The
+thread takes the first pending hand-over, drains every other pending one,
+applies them all in one transaction, commits (one fsync for all), then
 resolves every waiting future in a single ``call_soon_threadsafe`` callback.
 Under load batching is automatic; with one client the latency is one commit.
 Writes are applied in submission order, so a later write never lands before an
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CommitObserver = Callable[[int, float], None]
 _Pending = tuple[Sequence[Write], "asyncio.Future[None]"]
+_HandOver = list[_Pending]
 _STOP = None
 
 
@@ -43,7 +46,8 @@ class GroupCommitter:
         self._loop = loop
         self._observer = observer
         self._flush_interval = flush_interval
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_HandOver | None] = queue.SimpleQueue()
+        self._gathering: _HandOver | None = None
         self._thread = threading.Thread(target=self._run, name="shoal-committer", daemon=True)
         self.commits = 0
         self.writes = 0
@@ -53,13 +57,25 @@ class GroupCommitter:
         self._thread.start()
 
     def submit(self, writes: Sequence[Write]) -> asyncio.Future[None]:
-        """Queue ``writes`` for the next commit; the future resolves once they are durable."""
+        """Queue ``writes`` for the next commit; the future resolves once they are durable.
+
+        Call it on the event loop's thread only.
+        """
         future: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put((writes, future))
+        if self._gathering is None:
+            self._gathering = []
+            self._loop.call_soon(self._hand_over)
+        self._gathering.append((writes, future))
         return future
+
+    def _hand_over(self) -> None:
+        gathered, self._gathering = self._gathering, None
+        if gathered:
+            self._queue.put(gathered)
 
     async def close(self) -> None:
         """Commit everything already submitted, then stop the thread."""
+        self._hand_over()
         self._queue.put(_STOP)
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
 
@@ -76,7 +92,7 @@ class GroupCommitter:
                     last_flush = time.monotonic()
                 continue
             stop = first is _STOP
-            batch: list[_Pending] = [] if first is None else [first]
+            batch: list[_Pending] = [] if first is None else list(first)
             while True:
                 try:
                     item = self._queue.get_nowait()
@@ -85,7 +101,7 @@ class GroupCommitter:
                 if item is _STOP:
                     stop = True
                 else:
-                    batch.append(item)
+                    batch += item
             if batch:
                 self._commit(batch)
             if self._flush_interval is not None and (
