@@ -58,7 +58,14 @@ EDGE_PATTERN = re.compile(r"broker\.http_\w+")
 BENCH_IMPORTERS = frozenset({"broker.cli"})
 # Attribute values whose format AWS fixes as JSON (Policy, RedrivePolicy) are
 # read and written in this one module; JSON as a wire format stays out of broker/.
-JSON_DOCUMENT_MODULES = frozenset({"broker.sqs.documents"})
+JSON_DOCUMENT_MODULES = frozenset(
+    {
+        "broker.sqs.documents",
+        # An SNS filter policy is a JSON document, and so are the MessageBody and the
+        # String.Array attribute values it is matched against.
+        "broker.sns.filter_policy",
+    }
+)
 
 
 def _modules(pattern: str) -> re.Pattern[str]:
