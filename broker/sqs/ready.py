@@ -2,7 +2,7 @@
 
 Two implementations of one small interface:
 
-* :class:`StandardReady`: one deque in (approximately) send order.  Standard
+* :class:`StandardReady`: runs of consecutive seqs in (approximately) send order.  Standard
   queues promise at-least-once, best-effort order.
 * :class:`FifoReady`: one deque per message group, in send order, plus the
   groups that may be served now.  A group is *locked* while any of its
@@ -57,23 +57,34 @@ class Ready(Protocol):
 
 
 class StandardReady:
-    """Visible messages of a standard queue."""
+    """Visible messages of a standard queue, as runs of consecutive seqs.
+
+    Sends append consecutive seqs, so a backlog of millions is a handful of
+    ``[start, end)`` runs (bytes, not tens of bytes, per message); a message
+    back from flight is a run of one at the end.
+    """
 
     def __init__(self) -> None:
-        self._seqs: deque[int] = deque()
+        self._runs: deque[list[int]] = deque()
+        self._count = 0
         self._gone: set[int] = set()
 
     def push(self, seq: int, group: str | None) -> None:
-        self._seqs.append(seq)
+        runs = self._runs
+        if runs and runs[-1][1] == seq:
+            runs[-1][1] = seq + 1
+        else:
+            runs.append([seq, seq + 1])
+        self._count += 1
 
     def discard(self, seq: int) -> None:
         self._gone.add(seq)
 
     def take(self, limit: int) -> list[Taken]:
         taken: list[Taken] = []
-        seqs, gone = self._seqs, self._gone
-        while seqs and len(taken) < limit:
-            seq = seqs.popleft()
+        runs, gone = self._runs, self._gone
+        while runs and len(taken) < limit:
+            seq = self._pop_front()
             if gone and seq in gone:
                 gone.discard(seq)
                 continue
@@ -81,14 +92,14 @@ class StandardReady:
         return taken
 
     def first(self) -> int | None:
-        seqs, gone = self._seqs, self._gone
-        while seqs and seqs[0] in gone:
-            gone.discard(seqs.popleft())
-        return seqs[0] if seqs else None
+        runs, gone = self._runs, self._gone
+        while runs and runs[0][0] in gone:
+            gone.discard(self._pop_front())
+        return runs[0][0] if runs else None
 
     def pop(self, seq: int) -> None:
-        if self._seqs and self._seqs[0] == seq:
-            self._seqs.popleft()
+        if self._runs and self._runs[0][0] == seq:
+            self._pop_front()
 
     def lock(self, group: str | None) -> None:
         pass
@@ -97,11 +108,21 @@ class StandardReady:
         pass
 
     def clear(self) -> None:
-        self._seqs.clear()
+        self._runs.clear()
         self._gone.clear()
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._seqs) - len(self._gone)
+        return self._count - len(self._gone)
+
+    def _pop_front(self) -> int:
+        run = self._runs[0]
+        seq = run[0]
+        run[0] = seq + 1
+        if run[0] == run[1]:
+            self._runs.popleft()
+        self._count -= 1
+        return seq
 
 
 class FifoReady:
