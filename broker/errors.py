@@ -31,6 +31,14 @@ or one of AWS's common errors.
         BatchEntryIdsNotDistinct, BatchRequestTooLong, InvalidBatchEntryId,
         ResourceNotFoundException, RequestThrottled, InvalidAddress,
         InvalidSecurity
+    └── (SNS modeled errors, Query codes)
+        InvalidParameter, NotFound, AuthorizationError, SnsInternalError,
+        SnsInvalidParameterValue (ParameterValueInvalid), SnsValidationError
+        (ValidationError), SnsResourceNotFound, TopicLimitExceeded,
+        SubscriptionLimitExceeded, FilterPolicyLimitExceeded, TagLimitExceeded,
+        TagPolicy, InvalidState, SnsBatchEntryIdsNotDistinct,
+        SnsBatchRequestTooLong, SnsEmptyBatchRequest, SnsInvalidBatchEntryId,
+        SnsTooManyEntriesInBatchRequest
 """
 
 from __future__ import annotations
@@ -280,3 +288,107 @@ class InvalidParameter(ShoalError):
 
     code = query_code = "InvalidParameter"
     default_message = "Invalid parameter."
+
+
+# -- SNS ------------------------------------------------------------------------------------
+# SNS speaks Query only, so ``query_code`` is the code its clients see (botocore's SNS error
+# shapes' ``error.code``).  Where SNS shares a code with an SQS error of a different wire
+# identity (the batch errors, which SQS prefixes with ``AWS.SimpleQueueService.``), the SNS
+# class is prefixed ``Sns``.
+
+
+class NotFound(ShoalError):
+    code = query_code = "NotFound"
+    status = 404
+    default_message = "Topic does not exist"
+
+
+class AuthorizationError(ShoalError):
+    code = query_code = "AuthorizationError"
+    status = 403
+    default_message = "User is not authorized to perform this action."
+
+
+class SnsInternalError(ShoalError):
+    code = query_code = "InternalError"
+    status = 500
+    sender_fault = False
+    default_message = "Internal error."
+
+
+class SnsInvalidParameterValue(ShoalError):
+    """SNS's InvalidParameterValueException (code ``ParameterValueInvalid``)."""
+
+    code = query_code = "ParameterValueInvalid"
+    default_message = "Invalid parameter value."
+
+
+class SnsValidationError(ShoalError):
+    """A request that does not fit the action's shape (AWS's common ``ValidationError``)."""
+
+    code = query_code = "ValidationError"
+    default_message = "1 validation error detected."
+
+
+class SnsResourceNotFound(ShoalError):
+    code = query_code = "ResourceNotFound"
+    status = 404
+    default_message = "Resource does not exist."
+
+
+class TopicLimitExceeded(ShoalError):
+    code = query_code = "TopicLimitExceeded"
+    status = 403
+    default_message = "Topic already exists with different attributes"
+
+
+class SubscriptionLimitExceeded(ShoalError):
+    code = query_code = "SubscriptionLimitExceeded"
+    status = 403
+    default_message = "Subscription limit exceeded."
+
+
+class FilterPolicyLimitExceeded(ShoalError):
+    code = query_code = "FilterPolicyLimitExceeded"
+    status = 403
+    default_message = "Filter policy limit exceeded."
+
+
+class TagLimitExceeded(ShoalError):
+    code = query_code = "TagLimitExceeded"
+    default_message = "Could not complete request: tag quota of per resource exceeded"
+
+
+class TagPolicy(ShoalError):
+    code = query_code = "TagPolicy"
+    default_message = "The request doesn't comply with the IAM tag policy."
+
+
+class InvalidState(ShoalError):
+    code = query_code = "InvalidState"
+    default_message = "The resource is in an invalid state."
+
+
+class SnsBatchEntryIdsNotDistinct(ShoalError):
+    code = query_code = "BatchEntryIdsNotDistinct"
+    default_message = "Two or more batch entries in the request have the same Id."
+
+
+class SnsBatchRequestTooLong(ShoalError):
+    code = query_code = "BatchRequestTooLong"
+    default_message = "The length of all the batch messages put together is more than the limit."
+
+
+class SnsEmptyBatchRequest(ShoalError):
+    code = query_code = "EmptyBatchRequest"
+    default_message = "The batch request doesn't contain any entries."
+
+
+class SnsInvalidBatchEntryId(ShoalError):
+    code = query_code = "InvalidBatchEntryId"
+    default_message = "The Id of a batch entry in a batch request doesn't abide by the specification."
+
+
+class SnsTooManyEntriesInBatchRequest(ShoalError):
+    code = query_code = "TooManyEntriesInBatchRequest"
+    default_message = "The batch request contains more entries than permissible."

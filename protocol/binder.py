@@ -1,9 +1,9 @@
 """Bind a decoded tree to the typed request classes, validating it against the shape.
 
-Rules: both SQS codecs first turn the wire into the same tree (dicts keyed by
+Rules: every codec first turn the wire into the same tree (dicts keyed by
 member name, lists, dicts for maps, scalars at the leaves), then call the binder
-compiled for the input shape.  Binders are closures compiled once per (scalar
-rules, shape name) and cached; structures bind to ``cls(**fields)``, members
+compiled for the input shape.  Binders are closures compiled once per (service,
+scalar rules, shape name) and cached; structures bind to ``cls(**fields)``, members
 that are absent or null are left to the class default, unknown members are
 ignored (AWS ignores them), a missing required member or a value of the wrong
 type raises :class:`BindError` with its path.  Scalars differ per protocol (JSON
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from protocol.shapes import class_for, members
+from protocol.shapes import SQS, ServiceShapes
 
 Bind = Callable[[object], object]
 
@@ -52,30 +52,30 @@ class Scalars:
     blob: Bind
 
 
-_CACHE: dict[tuple[str, str], Bind] = {}
+_CACHE: dict[tuple[str, str, str], Bind] = {}
 
 
-def binder(shape: Shape, scalars: Scalars) -> Bind:
-    """The compiled binder of ``shape`` under ``scalars`` (compiled on first use)."""
-    key = (scalars.name, shape.name)
+def binder(shape: Shape, scalars: Scalars, service: ServiceShapes = SQS) -> Bind:
+    """The compiled binder of ``service``'s ``shape`` under ``scalars`` (compiled on first use)."""
+    key = (service.name, scalars.name, shape.name)
     found = _CACHE.get(key)
     if found is None:
-        found = _compile(shape, scalars)
+        found = _compile(shape, scalars, service)
         _CACHE[key] = found
     return found
 
 
-def _compile(shape: Shape, scalars: Scalars) -> Bind:
+def _compile(shape: Shape, scalars: Scalars, service: ServiceShapes) -> Bind:
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
-        return _structure(shape, scalars)
+        return _structure(shape, scalars, service)
     if kind == "list":
         assert isinstance(shape, ListShape)
-        return _list(binder(shape.member, scalars))
+        return _list(binder(shape.member, scalars, service))
     if kind == "map":
         assert isinstance(shape, MapShape)
-        return _map(binder(shape.value, scalars))
+        return _map(binder(shape.value, scalars, service))
     scalar: Bind | None = {
         "string": scalars.string,
         "integer": scalars.integer,
@@ -88,10 +88,10 @@ def _compile(shape: Shape, scalars: Scalars) -> Bind:
     return scalar
 
 
-def _structure(shape: StructureShape, scalars: Scalars) -> Bind:
-    cls = class_for(shape)
-    fields = tuple((m.name, m.field, binder(m.shape, scalars)) for m in members(shape))
-    required = tuple((m.name, m.field) for m in members(shape) if m.required)
+def _structure(shape: StructureShape, scalars: Scalars, service: ServiceShapes) -> Bind:
+    cls = service.class_for(shape)
+    fields = tuple((m.name, m.field, binder(m.shape, scalars, service)) for m in service.members(shape))
+    required = tuple((m.name, m.field) for m in service.members(shape) if m.required)
 
     def bind(value: object) -> object:
         if type(value) is not dict:

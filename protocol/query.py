@@ -1,17 +1,21 @@
-"""The SQS Query codec: form-encoded ``Action=...`` requests, XML responses.
+"""The Query codec: form-encoded ``Action=...`` requests, XML responses, for any
+service whose model and names it is given (one class, one instance per
+service: :mod:`protocol.sqs_query`, :mod:`protocol.sns_query`).
 
 Rules: parameters come from the query string and the form body together (the
 body wins on a repeated name).  The flat names (``MessageAttribute.1.Value.
 StringValue``) are split on dots into a trie once per request, then a reader
-compiled per shape walks the trie by Query wire names (:mod:`protocol.
-query_names`) and yields the same member-keyed tree the JSON codec gets, which
+compiled per (service, shape) walks the trie by the service's Query wire names
+(:mod:`protocol.query_names`: flattened ``Name.1`` or wrapped
+``Name.member.1`` / ``Name.entry.1.key``) and yields the same member-keyed tree the JSON codec gets, which
 :mod:`protocol.binder` binds with Query scalars (everything is a string:
 integers and booleans are parsed, blobs are base64).  A member is looked up by
 its wire name, then by its member name.  Older SDKs post to the queue URL
 itself: when the action takes a ``QueueUrl`` and none is given, the request
 path ``/<12-digit account>/<queue>`` supplies it.  Errors: no ``Action`` is
-``MissingAction``, an unknown one ``InvalidAction``, a value that is not of its
-type ``InvalidParameterValue``, a missing member ``MissingParameter``.
+``MissingAction``, an unknown one ``InvalidAction``; a value that is not of its
+type or a missing member is the service's own error (:data:`BindErrors`: SQS's
+``InvalidParameterValue`` / ``MissingParameter``, SNS's ``ValidationError``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ from broker.errors import (
     ShoalError,
 )
 from protocol.binder import BindError, Scalars, binder
-from protocol.query_names import XML_NAMESPACE, map_entry_names, wire_name
-from protocol.shapes import members, operation
+from protocol.query_names import QueryNames
 from protocol.wire import Call, HttpRequest, Reply
 from protocol.xml_writer import escape, writer
 
@@ -110,6 +113,10 @@ SCALARS = Scalars("query", _string, _integer, _boolean, _blob)
 _REASONS = {"integer": "Must be an integer.", "boolean": "Must be a boolean.", "blob": "Must be base64."}
 
 
+BindErrors = Callable[[BindError], ShoalError]
+"""How a service words a request that does not fit the action's input shape."""
+
+
 def bind_error(error: BindError) -> ShoalError:
     """The AWS error for parameters that do not fit the action's input shape."""
     if error.kind == "missing":
@@ -121,15 +128,16 @@ def bind_error(error: BindError) -> ShoalError:
 
 # -- readers: trie -> member-keyed tree -------------------------------------------------------
 
-_READERS: dict[str, Read] = {}
+_READERS: dict[tuple[str, str], Read] = {}
 
 
-def reader(shape: Shape) -> Read:
-    """The compiled reader of a shape (trie node in, member-keyed tree out)."""
-    found = _READERS.get(shape.name)
+def reader(shape: Shape, names: QueryNames) -> Read:
+    """The compiled reader of a service's shape (trie node in, member-keyed tree out)."""
+    key = (names.service.name, shape.name)
+    found = _READERS.get(key)
     if found is None:
-        found = _compile(shape)
-        _READERS[shape.name] = found
+        found = _compile(shape, names)
+        _READERS[key] = found
     return found
 
 
@@ -145,9 +153,19 @@ def _scalar(node: object) -> object:
     return node.get("") if type(node) is dict else node
 
 
-def _compile(shape: Shape) -> Read:
+def _unwrap(node: object, wrapper: str | None) -> object:
+    """The node holding the indexed items: the node itself, or its ``member``/``entry`` child."""
+    if wrapper is None or type(node) is not dict:
+        return node
+    return node.get(wrapper, "")
+
+
+def _compile(shape: Shape, names: QueryNames) -> Read:
     if isinstance(shape, StructureShape):
-        fields = tuple((wire_name(shape.name, m.name), m.name, reader(m.shape)) for m in members(shape))
+        fields = tuple(
+            (names.member(shape.name, m.name, m.shape), m.name, reader(m.shape, names))
+            for m in names.service.members(shape)
+        )
 
         def structure(node: object) -> object:
             if type(node) is not dict:
@@ -169,20 +187,21 @@ def _compile(shape: Shape) -> Read:
 
         return structure
     if isinstance(shape, ListShape):
-        item = reader(shape.member)
-        return lambda node: [item(x) for x in _indexed(node)]
+        item = reader(shape.member, names)
+        wrapper = names.list_item(shape)
+        return lambda node: [item(x) for x in _indexed(_unwrap(node, wrapper))]
     if isinstance(shape, MapShape):
-        return _map_reader(shape)
+        return _map_reader(shape, names)
     return _scalar
 
 
-def _map_reader(shape: MapShape) -> Read:
-    key_name, value_name = map_entry_names(shape.name)
-    value_reader = reader(shape.value)
+def _map_reader(shape: MapShape, names: QueryNames) -> Read:
+    wrapper, key_name, value_name = names.map_entry(shape)
+    value_reader = reader(shape.value, names)
 
     def read(node: object) -> object:
         out: dict[str, object] = {}
-        for index, entry in enumerate(_indexed(node), 1):
+        for index, entry in enumerate(_indexed(_unwrap(node, wrapper)), 1):
             key = _scalar(entry.get(key_name)) if type(entry) is dict else None
             value = entry.get(value_name) if type(entry) is dict else None
             for part, present in ((key_name, key), (value_name, value)):
@@ -199,37 +218,42 @@ def _map_reader(shape: MapShape) -> Read:
 # -- the codec --------------------------------------------------------------------------------
 
 
-class SqsQueryCodec:
-    """The SQS Query protocol (form in, XML out)."""
+class QueryCodec:
+    """The Query protocol (form in, XML out) of one service."""
 
-    name = "sqs-query"
-    service = "sqs"
+    def __init__(self, name: str, names: QueryNames, errors: BindErrors = bind_error) -> None:
+        self.name = name
+        self.service = names.service.name
+        self.names = names
+        self._errors = errors
+        self._namespace = names.namespace
 
     def decode(self, http: HttpRequest, ctx: RequestContext) -> Call:
         params = trie(parse_params(http))
         action = _scalar(params.get("Action"))
         if not action:
             raise MissingAction()
-        op = operation(str(action))
+        shapes = self.names.service
+        op = shapes.operation(str(action))
         if op is None:
             raise InvalidAction(f"The action {action} is not valid for this endpoint.")
         try:
-            tree = reader(op.input)(params)
+            tree = reader(op.input, self.names)(params)
             assert isinstance(tree, dict)
             if "QueueUrl" not in tree and "QueueUrl" in op.input.members and _QUEUE_PATH.fullmatch(http.path):
                 tree["QueueUrl"] = ctx.base_url + http.path
-            request = binder(op.input, SCALARS)(tree)
+            request = binder(op.input, SCALARS, shapes)(tree)
         except BindError as error:
-            raise bind_error(error) from None
+            raise self._errors(error) from None
         return Call(self.service, op.name, request, ctx)
 
     def encode_result(self, call: Call, result: object | None) -> Reply:
         action = call.action
-        out = [f'<?xml version="1.0"?><{action}Response xmlns="{XML_NAMESPACE}">']
-        op = operation(action)
+        out = [f'<?xml version="1.0"?><{action}Response xmlns="{self._namespace}">']
+        op = self.names.service.operation(action)
         if op is not None and op.output is not None and result is not None:
             content: list[str] = []
-            writer(op.output)(result, content)
+            writer(op.output, self.names)(result, content)
             if content:
                 out.append(f"<{action}Result>")
                 out += content
@@ -242,7 +266,7 @@ class SqsQueryCodec:
 
     def encode_error(self, error: ShoalError, ctx: RequestContext) -> Reply:
         body = (
-            f'<?xml version="1.0"?><ErrorResponse xmlns="{XML_NAMESPACE}"><Error>'
+            f'<?xml version="1.0"?><ErrorResponse xmlns="{self._namespace}"><Error>'
             f"<Type>{error.fault}</Type><Code>{escape(error.query_code)}</Code>"
             f"<Message>{escape(error.message)}</Message><Detail/></Error>"
             f"<RequestId>{escape(ctx.request_id)}</RequestId></ErrorResponse>"
@@ -252,6 +276,3 @@ class SqsQueryCodec:
 
 def _headers(ctx: RequestContext) -> list[tuple[str, str]]:
     return [("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", ctx.request_id)]
-
-
-CODEC = SqsQueryCodec()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from broker.context import RequestContext
-from protocol import sqs_json, sqs_query
+from protocol import sns_query, sqs_json, sqs_query
 from protocol.wire import Codec, HttpRequest
 
 
@@ -35,9 +35,14 @@ class TargetRoute:
 
 
 TARGET_ROUTES: tuple[TargetRoute, ...] = (TargetRoute(sqs_json.TARGET_PREFIX, sqs_json.CODEC),)
-QUERY_SERVICES: dict[str, Codec] = {"sqs": sqs_query.CODEC}
-QUERY_ACTIONS: dict[str, str] = {}
-"""Action name to service for unsigned Query requests (e.g. SNS's ``Publish``)."""
+QUERY_SERVICES: dict[str, Codec] = {"sqs": sqs_query.CODEC, "sns": sns_query.CODEC}
+QUERY_ACTIONS: dict[str, str] = dict.fromkeys(
+    sorted(set(sns_query.CODEC.names.service.operations()) - set(sqs_query.CODEC.names.service.operations())),
+    "sns",
+)
+"""Action name to service for unsigned Query requests: every action only SNS has
+(``Publish``, ``CreateTopic``...); SQS's and SNS's shared names (``AddPermission``,
+``RemovePermission``) stay SQS's unless the request is signed for ``sns``."""
 
 DEFAULT_JSON: Codec = sqs_json.CODEC
 DEFAULT_QUERY: Codec = sqs_query.CODEC

@@ -1,11 +1,13 @@
 """Render a typed result as the Query protocol's XML, with writers compiled per shape.
 
-Rules: element names come from :mod:`protocol.query_names` (flattened lists and
-maps, as SQS's Query wire has them); element order is the model's member order;
-None members are omitted.  A writer appends string pieces to a list that the
-codec joins once.  Text is escaped for XML and so that it round-trips exactly:
-``&``, ``<``, ``>``, ``"`` and ``\\r`` (as ``&#xD;``, which an XML parser would
-otherwise normalise to ``\\n``).  Blobs are base64, booleans ``true``/``false``.
+Rules: element names come from the service's :class:`protocol.query_names.
+QueryNames` (SQS: flattened lists and maps; SNS: ``<member>`` and ``<entry>``
+wrappers, from its model); writers are cached per service and shape; element
+order is the model's member order; None members are omitted.  A writer appends
+string pieces to a list that the codec joins once.  Text is escaped for XML
+and so that it round-trips exactly: ``&``, ``<``, ``>``, ``"`` and ``\\r``
+(as ``&#xD;``, which an XML parser would otherwise normalise to ``\\n``).
+Blobs are base64, booleans ``true``/``false``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from collections.abc import Callable
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from protocol.query_names import map_entry_names, wire_name
-from protocol.shapes import members
+from protocol.query_names import SQS_NAMES, QueryNames
 
 Write = Callable[[object, list[str]], None]
 
@@ -50,49 +51,63 @@ def _write_scalar(value: object, out: list[str]) -> None:
     out.append(_text(value))
 
 
-_WRITERS: dict[str, Write] = {}
+_WRITERS: dict[tuple[str, str], Write] = {}
 
 
-def writer(shape: Shape) -> Write:
-    """The writer of a shape's content (its children, or its text), compiled once."""
-    found = _WRITERS.get(shape.name)
+def writer(shape: Shape, names: QueryNames = SQS_NAMES) -> Write:
+    """The writer of a shape's content (its children, or its text), compiled once per service."""
+    key = (names.service.name, shape.name)
+    found = _WRITERS.get(key)
     if found is None:
-        found = _compile(shape)
-        _WRITERS[shape.name] = found
+        found = _compile(shape, names)
+        _WRITERS[key] = found
     return found
 
 
-def _element(name: str, shape: Shape) -> Write:
-    """Write one member called ``name`` (for lists and maps: one element per item)."""
+def _element(name: str, shape: Shape, names: QueryNames) -> Write:
+    """Write one member called ``name`` (for lists and maps: one element per item, or a wrapper)."""
     open_tag, close_tag = f"<{name}>", f"</{name}>"
     if isinstance(shape, ListShape):
-        item = writer(shape.member)
+        item = writer(shape.member, names)
+        wrapper = names.list_item(shape)
+        if wrapper is not None:  # <Name><member>..</member>..</Name>
+            outer_open, outer_close = open_tag, close_tag
+            open_tag, close_tag = f"<{wrapper}>", f"</{wrapper}>"
+        else:
+            outer_open = outer_close = ""
 
         def write_list(value: object, out: list[str]) -> None:
+            out.append(outer_open)
             for element in value:  # type: ignore[attr-defined]
                 out.append(open_tag)
                 item(element, out)
                 out.append(close_tag)
+            out.append(outer_close)
 
         return write_list
     if isinstance(shape, MapShape):
-        key_name, value_name = map_entry_names(shape.name)
+        entry, key_name, value_name = names.map_entry(shape)
+        outer_open = outer_close = ""
+        if entry is not None:  # <Name><entry><key>..</key><value>..</value></entry>..</Name>
+            outer_open, outer_close, open_tag, close_tag = open_tag, close_tag, f"<{entry}>", f"</{entry}>"
         head = f"{open_tag}<{key_name}>"
         middle = f"</{key_name}><{value_name}>"
         tail = f"</{value_name}>{close_tag}"
-        entry_value = writer(shape.value)
+        entry_value = writer(shape.value, names)
 
         def write_map(value: object, out: list[str]) -> None:
+            out.append(outer_open)
             for key, element in value.items():  # type: ignore[attr-defined]
                 out.append(head)
                 out.append(escape(key))
                 out.append(middle)
                 entry_value(element, out)
                 out.append(tail)
+            out.append(outer_close)
 
         return write_map
     if isinstance(shape, StructureShape):
-        content = writer(shape)
+        content = writer(shape, names)
 
         def write_structure(value: object, out: list[str]) -> None:
             out.append(open_tag)
@@ -107,10 +122,13 @@ def _element(name: str, shape: Shape) -> Write:
     return write_scalar
 
 
-def _compile(shape: Shape) -> Write:
+def _compile(shape: Shape, names: QueryNames) -> Write:
     if not isinstance(shape, StructureShape):
         return _write_scalar
-    fields = tuple((m.field, _element(wire_name(shape.name, m.name), m.shape)) for m in members(shape))
+    fields = tuple(
+        (m.field, _element(names.member(shape.name, m.name, m.shape), m.shape, names))
+        for m in names.service.members(shape)
+    )
 
     def write(value: object, out: list[str]) -> None:
         for field, element in fields:

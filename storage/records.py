@@ -144,3 +144,60 @@ def pack_queue(record: QueueRecord) -> bytes:
 def unpack_queue(raw: bytes) -> QueueRecord:
     """Decode a queue record."""
     return QueueRecord(*msgpack.unpackb(raw, raw=False))
+
+
+class TopicRecord(NamedTuple):
+    """A pub/sub topic's identity and configuration (SNS)."""
+
+    topic_id: int
+    account_id: str
+    region: str
+    name: str
+    created_ms: int
+    attributes: dict[str, str]
+    tags: dict[str, str]
+
+
+class SubscriptionRecord(NamedTuple):
+    """A subscription of an endpoint to a topic (SNS); ``token`` is set while it awaits confirmation."""
+
+    subscription_id: str
+    topic_id: int
+    owner: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+    confirmed: bool
+    token: str | None
+    created_ms: int
+
+
+class DeliveryRecord(NamedTuple):
+    """A delivery kept for inspection (to endpoints the server does not reach: email, SMS, ...)."""
+
+    delivered_ms: int
+    subscription_arn: str
+    protocol: str
+    endpoint: str
+    message: str
+
+
+def pack_record(record: NamedTuple) -> bytes:
+    """Encode a flat record (topic, subscription, delivery) as a msgpack array."""
+    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
+    return packed
+
+
+def unpack_topic(raw: bytes) -> TopicRecord:
+    """Decode a topic record."""
+    return TopicRecord(*msgpack.unpackb(raw, raw=False))
+
+
+def unpack_subscription(raw: bytes) -> SubscriptionRecord:
+    """Decode a subscription record."""
+    return SubscriptionRecord(*msgpack.unpackb(raw, raw=False))
+
+
+def unpack_delivery(raw: bytes) -> DeliveryRecord:
+    """Decode a delivery record."""
+    return DeliveryRecord(*msgpack.unpackb(raw, raw=False))
