@@ -15,11 +15,12 @@ MessageDeduplicationId.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from broker.context import RequestContext
-from broker.ids import new_id
 from broker.errors import BatchRequestTooLong, InvalidParameterValue, MissingParameter, ShoalError
+from broker.ids import new_id
 from broker.sqs import api, attributes, fifo, message
 from broker.sqs.batch import check_entries, failure
 from broker.sqs.queue import Queue
@@ -47,6 +48,15 @@ class _Prepared:
     @property
     def duplicate(self) -> bool:
         return not self.writes
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSend:
+    """A validated send into one queue: commit ``writes``, then call ``settle``."""
+
+    writes: list[Write]
+    result: api.SendMessageResult
+    settle: Callable[[], None]
 
 
 class SendActions:
@@ -97,12 +107,29 @@ class SendActions:
             failed=failed,
         )
 
+    def prepare_send(self, queue: Queue, req: api.SendMessage, ctx: RequestContext) -> PreparedSend:
+        """Validate a send into ``queue`` (as SendMessage does) without committing it.
+
+        For senders that write into several queues in one commit (SNS fan-out):
+        the caller submits ``writes`` (with others) to the committer, and once
+        that commit is durable calls ``settle()``, which indexes the message so
+        receivers see it.  A duplicate (FIFO dedup) has no writes; settling it
+        does nothing, and its answer is the original's ids.  Raises the same
+        errors as SendMessage.
+        """
+        prepared = self._prepare(queue, req, ctx)
+        return PreparedSend(prepared.writes, prepared.result, lambda: self._index(queue, [prepared]))
+
     async def _commit(self, queue: Queue, prepared: list[_Prepared]) -> None:
         writes = [write for item in prepared for write in item.writes]
         if writes:
             await self.rt.commit(writes)
         elif prepared:
             await self.rt.barrier()  # a duplicate answers only once its original is durable
+        self._index(queue, prepared)
+
+    def _index(self, queue: Queue, prepared: list[_Prepared]) -> None:
+        """Committed sends join the queue's index and wake its long-polls."""
         now = self.rt.now_ms()
         fresh = [item for item in prepared if not item.duplicate]
         visible = 0
