@@ -48,6 +48,10 @@ def _account(text: str) -> str:
     return text
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
 def _choice(choices: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.lower()
@@ -74,6 +78,7 @@ SERVE_OPTIONS = (
     _Option("--host", "127.0.0.1", str, "address to listen on"),
     _Option("--port", "4566", _port, "HTTP port of every AWS service (0: any free port)"),
     _Option("--binary-port", "4567", _port, "port of the binary protocol (0: disabled)"),
+    _Option("--binary-socket", "", _optional_path, "Unix socket of the binary protocol (empty: none)"),
     _Option("--data-dir", "./shoal-data", Path, "directory of the LMDB log"),
     _Option("--account-id", DEFAULT_ACCOUNT, _account, "account of requests that name none"),
     _Option("--region", DEFAULT_REGION, str, "region of requests that name none"),
@@ -115,6 +120,7 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         host=args.host,
         port=args.port,
         binary_port=args.binary_port,
+        binary_socket=args.binary_socket,
         data_dir=args.data_dir,
         account_id=args.account_id,
         region=args.region,

@@ -2,7 +2,8 @@
 
 This is the one place where sockets, codecs and the broker meet.  A
 :class:`Server` starts the broker, binds the HTTP listener (one
-:class:`~broker.http_connection.HttpConnection` per client), runs a one-second
+:class:`~broker.http_connection.HttpConnection` per client) and the binary
+listener (:mod:`broker.binary_server`: TCP port and/or Unix socket), runs a one-second
 tick that enforces the connections' timeouts, and stops in a fixed order:
 
 1. stop accepting; idle keep-alive connections close, busy ones stop reading
@@ -36,6 +37,8 @@ from typing import Protocol
 
 import uvloop
 
+from broker.binary_connection import BinaryLimits, BinaryPool
+from broker.binary_server import BinaryApp, BinaryListener
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from broker.core import Broker, BrokerConfig, CommitObserver, QueueStats
 from broker.http_app import HttpApp, Router
@@ -60,7 +63,9 @@ class ServerConfig:
 
     host: str = "127.0.0.1"
     port: int = 4566  # 0 binds an ephemeral port (tests); see Server.port
-    binary_port: int = 4567  # 0 disables the binary listener
+    binary_port: int = 4567  # 0 disables the binary listener's TCP port
+    binary_socket: Path | None = None  # a Unix socket for the binary protocol too
+    binary_limits: BinaryLimits = field(default_factory=BinaryLimits)
     data_dir: Path = Path("./shoal-data")
     account_id: str = DEFAULT_ACCOUNT
     region: str = DEFAULT_REGION
@@ -109,13 +114,43 @@ class Server:
         self._router = router
         self._pool = ConnectionPool()
         self._listener: asyncio.AbstractServer | None = None
+        self._binary: BinaryListener | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._stopping = False
         self.port = config.port
+        self.binary_port: int | None = None  # the bound binary TCP port, once started
 
     @property
     def url(self) -> str:
         return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def http_host(self) -> str:
+        """``host:port`` of the HTTP listener, as queue URLs name it (a wildcard address is localhost)."""
+        host = self.config.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "localhost"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"{host}:{self.port}"
+
+    def _binary_listener(self) -> BinaryListener:
+        config = self.config
+        app = BinaryApp(
+            self.broker,
+            self.metrics,
+            default_account=config.account_id,
+            default_region=config.region,
+            http_host=self.http_host,
+        )
+        return BinaryListener(
+            app,
+            config.binary_limits,
+            host=config.host,
+            port=config.binary_port,
+            socket_path=config.binary_socket,
+            backlog=config.backlog,
+        )
 
     async def start(self) -> None:
         """Start the broker, then accept requests; the health route answers from now on."""
@@ -143,18 +178,27 @@ class Server:
             backlog=config.backlog,
             start_serving=False,
         )
+        sockets = self._listener.sockets
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
         try:
+            if config.binary_port or config.binary_socket is not None:
+                self._binary = self._binary_listener()
+                await self._binary.bind(loop)
             await self.broker.start()
         except BaseException:
             self._listener.close()
             self._listener = None
+            if self._binary is not None:
+                self._binary.close()
+                self._binary = None
             raise
         self.metrics.watch_queues(self.broker.queue_stats)
         self.broker.commit_observers.append(self.metrics.observe_commit)
         await self._listener.start_serving()
-        sockets = self._listener.sockets
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        if self._binary is not None:
+            await self._binary.start_serving()
+            self.binary_port = self._binary.port
         self._tick = loop.call_later(TICK_SECONDS, self._on_tick)
         log.info(
             "Shoal listening on %s (data dir %s, durability %s)",
@@ -162,8 +206,6 @@ class Server:
             config.data_dir,
             config.durability.value,
         )
-        if config.binary_port:
-            log.warning("binary listener not implemented yet: nothing listens on port %d", config.binary_port)
 
     async def stop(self) -> None:
         """Stop accepting, finish in-flight requests (bounded), close the broker."""
@@ -173,32 +215,46 @@ class Server:
         log.info("shutting down")
         self._listener.close()
         self._pool.shutdown()
+        binary = self._binary
+        if binary is not None:
+            binary.close()
+            binary.pool.shutdown()
         await asyncio.sleep(0)  # let just-parsed requests reach the broker before it closes
         closing = asyncio.get_running_loop().create_task(self.broker.close())
+        pools: list[ConnectionPool | BinaryPool] = [self._pool]
+        if binary is not None:
+            pools.append(binary.pool)
         try:
-            await asyncio.wait_for(self._pool.wait_empty(), self.config.shutdown_grace)
+            await asyncio.wait_for(
+                asyncio.gather(*(pool.wait_empty() for pool in pools)), self.config.shutdown_grace
+            )
         except TimeoutError:
             log.warning(
                 "%d connection(s) still busy after %.1f s; closing them",
-                len(self._pool.live),
+                sum(len(pool.live) for pool in pools),
                 self.config.shutdown_grace,
             )
-            self._pool.abort()
+            for pool in pools:
+                pool.abort()
             # connection_lost follows an abort within a loop iteration or two; the cancelled
             # dispatches unwind meanwhile.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._pool.wait_empty(), 1.0)
+                await asyncio.wait_for(asyncio.gather(*(pool.wait_empty() for pool in pools)), 1.0)
         try:
             await closing
         finally:
             if self._tick is not None:
                 self._tick.cancel()
             await self._listener.wait_closed()
+            if binary is not None:
+                await binary.wait_closed()
         log.info("stopped")
 
     def abort_connections(self) -> None:
         """Drop every connection now (a second SIGINT)."""
         self._pool.abort()
+        if self._binary is not None:
+            self._binary.pool.abort()
 
     async def __aenter__(self) -> Server:
         await self.start()
@@ -215,6 +271,8 @@ class Server:
     def _on_tick(self) -> None:
         loop = asyncio.get_running_loop()
         self._pool.check_timeouts(loop.time())
+        if self._binary is not None:
+            self._binary.pool.check_timeouts(loop.time())
         if not self._stopping:
             self._tick = loop.call_later(TICK_SECONDS, self._on_tick)
 

@@ -12,12 +12,14 @@ file, line and the rule it breaks):
   pure type modules ``broker.errors``, ``broker.context``, ``broker.sqs.api``
   (transitively: what those import, and the package ``__init__`` files that
   importing them runs, must stay inside that set); never ``storage``, sockets,
-  ``asyncio``, ``uvloop`` or ``lmdb``.
+  ``asyncio``, ``uvloop`` or ``lmdb``.  One named exception:
+  ``protocol/client.py``, the binary protocol's client, is protocol/'s I/O
+  edge and may use sockets and asyncio (still never storage or semantics).
 - ``broker/`` semantics never import ``protocol``, sockets, asyncio streams or
   servers, HTTP, XML, JSON, msgpack, ``httptools``, ``uvloop`` or
   ``prometheus_client``, and never the server-edge modules themselves (that
   would drag the same things in one hop later).  The server edge is
-  ``broker/server.py``, ``broker/http_*.py``, ``broker/cli.py``,
+  ``broker/server.py``, ``broker/http_*.py``, ``broker/binary_*.py``, ``broker/cli.py``,
   ``broker/__main__.py``, ``broker/metrics.py``, ``broker/logging_setup.py``.
   ``broker`` may import ``storage``.
 - ``bench/`` may import anything; nothing of ours imports ``bench`` except
@@ -54,7 +56,7 @@ PURE_TYPE_PACKAGES = frozenset({"broker", "broker.sqs", "broker.sns"})
 EDGE_MODULES = frozenset(
     {"broker.server", "broker.cli", "broker.__main__", "broker.metrics", "broker.logging_setup"}
 )
-EDGE_PATTERN = re.compile(r"broker\.http_\w+")
+EDGE_PATTERN = re.compile(r"broker\.(?:http|binary)_\w+")
 BENCH_IMPORTERS = frozenset({"broker.cli"})
 # Attribute values whose format AWS fixes as JSON (Policy, RedrivePolicy) are
 # read and written in this one module; JSON as a wire format stays out of broker/.
@@ -92,6 +94,11 @@ LMDB = ("LMDB (that is storage/'s job)", _modules(r"lmdb"))
 
 STORAGE_FORBIDDEN = (SOCKETS, HTTP, XML, JSON)
 PROTOCOL_FORBIDDEN = (SOCKETS, ASYNCIO, UVLOOP, LMDB)
+# protocol/'s one I/O edge: the binary protocol's Python client opens sockets and
+# runs an event loop, by design.  It may use sockets and asyncio, nothing else
+# that protocol/ forbids; the codec modules it drives stay sans-IO.
+PROTOCOL_IO_EDGE = frozenset({"protocol.client"})
+PROTOCOL_IO_EDGE_FORBIDDEN = (UVLOOP, LMDB)
 SEMANTICS_FORBIDDEN = (SOCKETS, HTTP, XML, JSON, MSGPACK, UVLOOP, PROMETHEUS, ASYNCIO_IO)
 
 # Names that are asyncio's network I/O, whether imported (``from asyncio import
@@ -305,7 +312,9 @@ def protocol_violations(g: Graph) -> list[str]:
                         + ", ".join(sorted(PURE_TYPE_MODULES))
                     )
                 out.append(g.line(imp, rule))
-            elif reason := forbidden_reason(imp.target, PROTOCOL_FORBIDDEN):
+            elif reason := forbidden_reason(
+                imp.target, PROTOCOL_IO_EDGE_FORBIDDEN if module in PROTOCOL_IO_EDGE else PROTOCOL_FORBIDDEN
+            ):
                 out.append(g.line(imp, f"protocol/ is sans-IO and never imports {reason}"))
     return sorted(out, key=_by_location)
 

@@ -1,0 +1,187 @@
+"""Operations of the binary protocol: msgpack maps <-> the typed classes of ``broker.sqs.api``.
+
+Rules: driven by botocore's model through :mod:`protocol.shapes`, never per
+action.  Requests bind with :mod:`protocol.binder` under msgpack's scalars
+(``str``, ``int``, ``bool``, ``bytes`` for blobs: no base64), so a missing
+required member is ``MissingParameter`` and a wrong type is
+``SerializationException``, as in the JSON codec.  Results are rendered by a
+writer compiled once per shape (``getattr`` per field, None omitted, blobs
+left as bytes; a list or map whose values need no change is passed through
+as is).  The client uses the same two pieces the other way round: the writer
+on the input shape turns a typed request into params, the binder on the
+output shape turns a result map into the typed result.  Error frames map back
+to the exception class of :mod:`broker.errors` that owns the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from broker.errors import (
+    MissingParameter,
+    SerializationException,
+    ShoalError,
+    UnknownOperationException,
+    all_errors,
+)
+from protocol.binder import BindError, Scalars, binder
+from protocol.shapes import Operation, members, operations
+
+SERVICES: dict[str, Callable[[], dict[str, Operation]]] = {"sqs": operations}
+"""Each service's operation table (SNS and Kinesis join here)."""
+
+
+def _scalar(kind: type, name: str) -> Callable[[object], object]:
+    def read(value: object) -> object:
+        if type(value) is kind:
+            return value
+        raise BindError("type", name, value)
+
+    return read
+
+
+SCALARS = Scalars(
+    "msgpack",
+    _scalar(str, "string"),
+    _scalar(int, "integer"),
+    _scalar(bool, "boolean"),
+    _scalar(bytes, "blob"),
+)
+
+_MSGPACK_TYPES = {str: "str", int: "int", bool: "bool", bytes: "bin", list: "array", dict: "map"}
+
+
+def find_operation(service: str, name: str) -> Operation:
+    """The operation, or ``UnknownOperationException``."""
+    table = SERVICES.get(service)
+    if table is None:
+        raise UnknownOperationException(f"The service {service} is not supported.")
+    op = table().get(name)
+    if op is None:
+        raise UnknownOperationException()
+    return op
+
+
+def bind_request(op: Operation, params: dict[str, Any]) -> object:
+    """The typed request of ``op`` from its params map; raises the AWS error for bad input."""
+    try:
+        return binder(op.input, SCALARS)(params)
+    except BindError as error:
+        raise _bind_error(error) from None
+
+
+def bind_result(op: Operation, result: dict[str, Any]) -> object | None:
+    """The typed result of ``op`` from a RESULT map (None for operations without output)."""
+    if op.output is None:
+        return None
+    try:
+        return binder(op.output, SCALARS)(result)
+    except BindError as error:
+        raise _bind_error(error) from None
+
+
+def _bind_error(error: BindError) -> ShoalError:
+    if error.kind == "missing":
+        return MissingParameter(f"The request must contain the parameter {error.where}.")
+    got = _MSGPACK_TYPES.get(type(error.value), type(error.value).__name__)
+    return SerializationException(f"{error.where or 'value'}: expected {error.expected}, got msgpack {got}")
+
+
+# -- writers ---------------------------------------------------------------------------------
+
+Render = Callable[[Any], Any]
+_WRITERS: dict[str, Render | None] = {}
+
+
+def writer(shape: Shape) -> Render | None:
+    """A function making a msgpack-ready value, or None when the value already is one."""
+    if shape.name in _WRITERS:
+        return _WRITERS[shape.name]
+    _WRITERS[shape.name] = None  # a recursive shape sees "no change" while it compiles
+    found = _compile(shape)
+    _WRITERS[shape.name] = found
+    return found
+
+
+def _compile(shape: Shape) -> Render | None:
+    if isinstance(shape, StructureShape):
+        fields = tuple((m.field, m.name, writer(m.shape)) for m in members(shape))
+
+        def structure(value: Any) -> Any:
+            out: dict[str, Any] = {}
+            for field, name, sub in fields:
+                item = getattr(value, field)
+                if item is not None:
+                    out[name] = item if sub is None else sub(item)
+            return out
+
+        return structure
+    if isinstance(shape, ListShape):
+        item = writer(shape.member)
+        if item is None:
+            return None
+        return lambda value: [item(x) for x in value]
+    if isinstance(shape, MapShape):
+        sub = writer(shape.value)
+        if sub is None:
+            return None
+        return lambda value: {k: sub(v) for k, v in value.items()}
+    return None
+
+
+def render_result(op: Operation, result: object | None) -> dict[str, Any]:
+    """The RESULT map of ``op`` (``{}`` for operations without output)."""
+    if op.output is None or result is None:
+        return {}
+    write = writer(op.output)
+    assert write is not None
+    out: dict[str, Any] = write(result)
+    return out
+
+
+def render_request(op: Operation, request: object) -> dict[str, Any]:
+    """The params map of a typed request (the client's side)."""
+    write = writer(op.input)
+    assert write is not None
+    out: dict[str, Any] = write(request)
+    return out
+
+
+_BY_CLASS: dict[type, tuple[str, Operation]] = {}
+
+
+def operation_of(request: object) -> tuple[str, Operation]:
+    """(service, operation) of a typed request object such as ``api.SendMessage(...)``."""
+    if not _BY_CLASS:
+        for service, table in SERVICES.items():
+            for op in table().values():
+                _BY_CLASS[op.request_cls] = (service, op)
+    found = _BY_CLASS.get(type(request))
+    if found is None:
+        raise TypeError(f"{type(request).__name__} is not a request class of any service")
+    return found
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+_ERROR_CLASSES: dict[str, type[ShoalError]] = {}
+
+
+def error_class(code: str) -> type[ShoalError]:
+    """The class of :mod:`broker.errors` for an AWS code (one made on the fly for codes it lacks)."""
+    if not _ERROR_CLASSES:
+        for cls in all_errors():
+            _ERROR_CLASSES.setdefault(cls.code, cls)
+    found = _ERROR_CLASSES.get(code)
+    if found is None:
+        found = type(code, (ShoalError,), {"code": code, "query_code": code, "__module__": __name__})
+        _ERROR_CLASSES[code] = found
+    return found
+
+
+def error_from(code: str, message: str) -> ShoalError:
+    """The exception an ERROR frame stands for."""
+    return error_class(code)(message)
