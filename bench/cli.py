@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
+from bench.check import describe
 from bench.report import summary, text
-from bench.run import Options, Results, Run, SetupError
+from bench.run import PROTOCOLS, Options, Results, Run, SetupError
 from bench.scenarios import SCENARIOS
 
 
@@ -33,7 +34,7 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="shoal bench",
-        description="Load generator for any SQS-compatible endpoint (AWS JSON 1.0 protocol).",
+        description="Load generator for any SQS-compatible endpoint (AWS JSON 1.0 or Query protocol).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="scenarios:\n" + "\n".join(f"  {name:15} {desc}" for name, desc in SCENARIOS.items()),
     )
@@ -66,6 +67,36 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--region", default="us-east-1", help="SigV4 credential scope region")
     p.add_argument("--access-key-id", default="test", help="SigV4 credential access key id")
+    p.add_argument(
+        "--protocol", choices=list(PROTOCOLS), default="json", help="wire protocol (default: %(default)s)"
+    )
+    p.add_argument(
+        "--rate",
+        type=_positive(float),
+        default=0.0,
+        help="open-loop msgs/s for latency (default 100) and fanout (default: closed loop)",
+    )
+    p.add_argument(
+        "--groups", type=_positive(int), default=100, help="fifo: message groups (default: %(default)s)"
+    )
+    p.add_argument("--batch", action="store_true", help="fifo: SendMessageBatch of 10 in one group")
+    p.add_argument("--spread", action="store_true", help="fifo --batch: the 10 entries in 10 groups")
+    p.add_argument(
+        "--queues", type=_positive(int), default=4, help="fanout: subscribed queues (default: %(default)s)"
+    )
+    p.add_argument(
+        "--check",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check every acknowledged message is received exactly once "
+        "(default: on for latency, fanout and receive-delete after --prefill)",
+    )
+    p.add_argument(
+        "--drain",
+        type=float,
+        default=10.0,
+        help="with --check: seconds receivers may go on after the window (default: %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     return p
@@ -79,10 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.warmup < 0 or args.prefill < 0:
         print("shoal bench: --warmup and --prefill must be >= 0", file=sys.stderr)
         return 2
+    queue = args.queue
+    if args.scenario == "fifo" and not queue.endswith(".fifo"):
+        queue += ".fifo"
     options = Options(
         scenario=args.scenario,
         endpoint=args.endpoint,
-        queue=args.queue,
+        queue=queue,
         connections=args.connections,
         duration=args.duration,
         warmup=args.warmup,
@@ -93,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         region=args.region,
         access_key_id=args.access_key_id,
         progress=not args.quiet,
+        protocol=args.protocol,
+        rate=args.rate,
+        groups=args.groups,
+        batch=args.batch,
+        spread=args.spread,
+        queues=args.queues,
+        check=args.check,
+        drain=max(args.drain, 0.0),
     )
     try:
         results = _run(Run(options))
@@ -105,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(text(report))
     sys.stdout.flush()
+    if results.failure:
+        return 2
+    if results.check is not None and not results.check["ok"]:
+        print(f"shoal bench: check failed: {describe(results.check)}", file=sys.stderr)
+        return 3
     return 0 if results.messages or results.empty_receives else 1
 
 

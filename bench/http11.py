@@ -23,6 +23,10 @@ class ProtocolError(Exception):
     """The server's bytes are not HTTP/1.1 we understand."""
 
 
+class TransportFailed(Exception):
+    """A request failed below HTTP (already counted as an error); the connection must be replaced."""
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.check import describe
 from bench.run import Results
 
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
@@ -42,6 +43,11 @@ def summary(results: Results) -> dict[str, Any]:
         "errors": dict(results.errors.most_common()),
         "empty_receives": results.empty_receives,
         "bench_cpu_percent": round(results.cpu * 100, 1),
+        "protocol": o.protocol,
+        "rate": o.rate or None,
+        "check": results.check,
+        "details": results.details,
+        "failure": results.failure or None,
     }
 
 
@@ -49,11 +55,15 @@ def _ms(value: float) -> str:
     return f"{value:.3g} ms" if value < 100 else f"{value:,.0f} ms"
 
 
+def _value(v: object) -> str:
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def text(s: dict[str, Any]) -> str:
     lines = [
         f"scenario   {s['scenario']}: {s['connections']} connections, {s['duration_s']:.1f} s measured "
         f"after {s['warmup_s']:g} s warmup, {s['message_size']}-byte messages",
-        f"endpoint   {s['endpoint']}  queue {s['queue_url'] or s['queue']}",
+        f"endpoint   {s['endpoint']} ({s.get('protocol', 'json')})  queue {s['queue_url'] or s['queue']}",
         f"throughput {s['msgs_per_s']:,.0f} msgs/s   {s['requests_per_s']:,.0f} requests/s   "
         f"({s['messages']:,} messages, {s['requests']:,} requests)",
     ]
@@ -64,6 +74,14 @@ def text(s: dict[str, Any]) -> str:
         lines.append("latency    no request completed in the measured window")
     if s["empty_receives"]:
         lines.append(f"empty      {s['empty_receives']:,} receives returned no message")
+    if s.get("rate"):
+        lines.append(f"schedule   open loop at {s['rate']:,g} msgs/s (latency from each intended send time)")
+    if s.get("details"):
+        lines.append("details    " + "  ".join(f"{k} {_value(v)}" for k, v in s["details"].items()))
+    if s.get("check") is not None:
+        lines.append(f"check      {describe(s['check'])}")
+    if s.get("failure"):
+        lines.append(f"failure    {s['failure']}")
     errors = ", ".join(f"{code} {n:,}" for code, n in s["errors"].items())
     lines.append(f"errors     {errors or 'none'}")
     cpu = s["bench_cpu_percent"]

@@ -18,15 +18,43 @@ import contextlib
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, Protocol, TextIO, runtime_checkable
 
+from bench.check import Ledger
 from bench.histogram import Histogram
-from bench.http11 import Connection, ProtocolError, Response, connect
-from bench.scenarios import BATCH, MessageFactory, ReceiveDelete, Scenario, Send, SendBatch, batch_outcome
-from bench.sqs import Endpoint, Signer, SqsError, call
+from bench.http11 import Connection, ProtocolError, Response, TransportFailed, connect
+from bench.query import QuerySigner
+from bench.scenarios import (
+    BATCH,
+    Fifo,
+    MessageFactory,
+    ReceiveDelete,
+    Scenario,
+    Send,
+    SendBatch,
+    batch_outcome,
+)
+from bench.sqs import Dialect, Endpoint, Signer, SqsError, call
 
 TRANSPORT_ERRORS = (OSError, ConnectionError, TimeoutError, ProtocolError)
+PROTOCOLS = ("json", "query")
+CHECKED = ("latency", "fanout", "receive-delete")
+"""Scenarios whose messages can all be accounted for (receive-delete: only after a prefill)."""
+
+
+@runtime_checkable
+class OpenScenario(Protocol):
+    """A scenario that runs its own tasks (not one closed loop per connection).
+
+    The tasks watch ``run.stopping``; receivers go on after it, until the
+    scenario's messages are all in or ``run.drain_deadline`` passed.
+    """
+
+    async def setup(self, run: Run) -> None: ...
+
+    def tasks(self, run: Run) -> list[Coroutine[Any, Any, None]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +72,16 @@ class Options:
     region: str = "us-east-1"
     access_key_id: str = "test"
     progress: bool = True
+    protocol: str = "json"
+    rate: float = 0.0
+    """Open-loop msgs/s (latency, fanout); 0 = closed loop (fanout) or 100 (latency)."""
+    groups: int = 100
+    batch: bool = False
+    spread: bool = False
+    queues: int = 4
+    check: bool | None = None
+    """None: on where the scenario allows it (latency, fanout, receive-delete after a prefill)."""
+    drain: float = 10.0
 
 
 @dataclass
@@ -57,24 +95,34 @@ class Results:
     empty_receives: int = 0
     latency: dict[str, Histogram] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
+    check: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    failure: str = ""
 
 
 class SetupError(Exception):
     """The run cannot start (endpoint unreachable, queue not creatable)."""
 
 
-class _Transport(Exception):
-    """A request failed below HTTP; the connection must be replaced."""
+_Transport = TransportFailed
 
 
 class Run:
     def __init__(self, options: Options, stderr: TextIO = sys.stderr) -> None:
         self.options = options
         self.endpoint = Endpoint.parse(options.endpoint)
-        self.signer = Signer(self.endpoint, options.region, options.access_key_id)
+        self.signer: Dialect = (
+            QuerySigner(self.endpoint, options.region, options.access_key_id)
+            if options.protocol == "query"
+            else Signer(self.endpoint, options.region, options.access_key_id)
+        )
         self.results = Results(options)
         self.stderr = stderr
         self.fifo = options.queue.endswith(".fifo")
+        self.ledger: Ledger | None = None  # the prefill's acknowledged MessageIds, when checking
+        self.drain_deadline = float("inf")
+        self._window_ns = (0, 0)
+        self._scenario_obj: Scenario | OpenScenario | None = None
         self._recording = False
         self._stopping = False
         self._live_messages = 0  # warmup included, for the progress line
@@ -109,6 +157,41 @@ class Run:
     def empty_receive(self) -> None:
         if self._recording:
             self.results.empty_receives += 1
+
+    @property
+    def stopping(self) -> bool:
+        """The measured window is over: senders stop, receivers drain."""
+        return self._stopping
+
+    def in_window(self, t_ns: int) -> bool:
+        """Whether ``t_ns`` (``time.monotonic_ns``) is inside the measured window."""
+        return self._window_ns[0] <= t_ns < self._window_ns[1]
+
+    def record(self, name: str, micros: int) -> None:
+        """Record a latency that the caller decided belongs to the window."""
+        histogram = self.results.latency.get(name)
+        if histogram is None:
+            histogram = self.results.latency[name] = Histogram()
+        histogram.record(micros)
+
+    def fail(self, reason: str) -> None:
+        """Stop the run early: it cannot measure what it should."""
+        if not self.results.failure:
+            self.results.failure = reason
+            self._say(f"\nshoal bench: {reason}\n")
+        self._stopping = True
+        self._recording = False
+
+    async def connection(self, conn: Connection | None) -> Connection | None:
+        """``conn`` if still open, else a new one; None (error counted, after a pause) if that fails."""
+        if conn is not None and not conn.closed:
+            return conn
+        try:
+            return await asyncio.wait_for(self._connect(), self.options.timeout)
+        except (TimeoutError, *TRANSPORT_ERRORS) as exc:
+            self.error(f"Connect{type(exc).__name__}")
+            await asyncio.sleep(0.1)  # the server is down or refusing: don't spin
+            return None
 
     # -- the run -------------------------------------------------------------
 
@@ -151,6 +234,9 @@ class Run:
                     conn, self.signer, "SendMessageBatch", {"QueueUrl": sender.queue_url, "Entries": entries}
                 )
                 _, failed = batch_outcome(result)
+                if self.ledger is not None:
+                    for entry in result.get("Successful", []):
+                        self.ledger.acknowledged(str(entry.get("MessageId")))
                 if failed:
                     raise SetupError(f"prefill: SendMessageBatch entries failed: {Counter(failed)}")
             conn.close()
@@ -172,19 +258,39 @@ class Run:
             await asyncio.wait([conn.lost for conn in self._connections], timeout=2.0)
         self._connections.clear()
 
-    def _scenario(self) -> Scenario:
+    @property
+    def checking(self) -> bool:
+        o = self.options
+        allowed = o.scenario in ("latency", "fanout") or (o.scenario == "receive-delete" and o.prefill > 0)
+        return allowed and o.check is not False
+
+    def _scenario(self) -> Scenario | OpenScenario:
         o = self.options
         if o.scenario == "send":
             return Send(self.results.queue_url, o.message_size, self.fifo)
         if o.scenario == "send-batch":
             return SendBatch(self.results.queue_url, o.message_size, self.fifo)
         if o.scenario == "receive-delete":
-            return ReceiveDelete(self.results.queue_url, o.wait_time)
+            return ReceiveDelete(self.results.queue_url, o.wait_time, self.ledger)
+        if o.scenario == "fifo":
+            return Fifo(self.results.queue_url, o.message_size, o.groups, o.batch, o.spread)
+        if o.scenario == "latency":
+            from bench.latency import Latency  # imports this module
+
+            return Latency(self)
+        if o.scenario == "fanout":
+            from bench.fanout import Fanout
+
+            return Fanout(self)
         raise SetupError(f"unknown scenario {o.scenario!r}")
+
+    def _draining(self, scenario: Scenario) -> bool:
+        drains = getattr(scenario, "drains", None)
+        return drains is not None and bool(drains()) and time.monotonic() < self.drain_deadline
 
     async def _worker(self, scenario: Scenario, worker: int) -> None:
         conn: Connection | None = None
-        while not self._stopping:
+        while not self._stopping or self._draining(scenario):
             if conn is None or conn.closed:
                 try:
                     conn = await asyncio.wait_for(self._connect(), self.options.timeout)
@@ -230,32 +336,46 @@ class Run:
             self.stderr.flush()
 
     async def execute(self) -> Results:
+        if self.checking and self.options.scenario == "receive-delete":
+            self.ledger = Ledger()
         try:
             await self.setup()
             if self.options.prefill:
                 await self.prefill(self.options.prefill)
+            scenario = self._scenario()
+            if isinstance(scenario, OpenScenario):
+                await scenario.setup(self)
+        except SqsError as exc:
+            await self.close_all()
+            raise SetupError(f"setup failed: {exc}") from exc
         except BaseException:
             await self.close_all()
             raise
-        return await self._measure()
+        return await self._measure(scenario)
 
-    async def _measure(self) -> Results:
+    async def _measure(self, scenario: Scenario | OpenScenario) -> Results:
         o = self.options
-        scenario = self._scenario()
         started = time.monotonic()
         ticker = asyncio.create_task(self._ticker(started))
-        workers = [asyncio.create_task(self._worker(scenario, i)) for i in range(o.connections)]
-        await asyncio.sleep(o.warmup)
-        self._recording = True
+        start_ns = time.monotonic_ns() + round(o.warmup * 1e9)
+        self._window_ns = (start_ns, start_ns + round(o.duration * 1e9))
+        if isinstance(scenario, OpenScenario):
+            workers = [asyncio.create_task(c) for c in scenario.tasks(self)]
+        else:
+            workers = [asyncio.create_task(self._worker(scenario, i)) for i in range(o.connections)]
+        await self._sleep_unless_failed(o.warmup)
+        self._recording = not self._stopping
         cpu0, wall0 = time.process_time(), time.monotonic()
-        await asyncio.sleep(o.duration)
+        await self._sleep_unless_failed(o.duration)
         self._recording = False
         cpu1, wall1 = time.process_time(), time.monotonic()
         self._stopping = True
+        self.drain_deadline = time.monotonic() + (o.drain if self.checking else 0.0)
         self.results.window = wall1 - wall0
-        self.results.cpu = (cpu1 - cpu0) / self.results.window
-        # Let requests in flight finish (a long poll may take wait_time), then drop the rest.
-        _, pending = await asyncio.wait(workers, timeout=o.wait_time + 2.0)
+        self.results.cpu = (cpu1 - cpu0) / max(self.results.window, 1e-9)
+        # Let requests in flight finish (a long poll may take wait_time), drain, then drop the rest.
+        grace = o.wait_time + 2.0 + (o.drain if self.checking else 0.0)
+        _, pending = await asyncio.wait(workers, timeout=grace)
         ticker.cancel()
         for task in pending:
             task.cancel()
@@ -265,4 +385,16 @@ class Run:
         await self.close_all()
         if o.progress and self.stderr.isatty():
             self.stderr.write("\n")
+        check = getattr(scenario, "check", None)
+        ledger = check() if check is not None and self.checking else None
+        if isinstance(ledger, Ledger):
+            self.results.check = ledger.report().as_dict()
+        details = getattr(scenario, "details", None)
+        if details is not None:
+            self.results.details = dict(details())
         return self.results
+
+    async def _sleep_unless_failed(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.1))

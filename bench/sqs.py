@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -46,8 +46,18 @@ class Endpoint:
         return cls(parts.hostname, port, tls, parts.netloc)
 
 
+class Dialect(Protocol):
+    """A wire protocol: JSON-shaped params to request bytes, answers back to JSON-shaped dicts."""
+
+    def request(self, action: str, params: dict[str, Any]) -> bytes: ...
+
+    def decode(self, action: str, response: Response) -> dict[str, Any]: ...
+
+    def error_code(self, response: Response) -> str: ...
+
+
 class Signer:
-    """Builds request bytes for one endpoint, region and access key."""
+    """Builds AWS JSON 1.0 request bytes for one endpoint, region and access key."""
 
     def __init__(self, endpoint: Endpoint, region: str, access_key_id: str) -> None:
         now = time.gmtime()
@@ -69,6 +79,12 @@ class Signer:
                 body,
             )
         )
+
+    def decode(self, action: str, response: Response) -> dict[str, Any]:
+        return decode(response)
+
+    def error_code(self, response: Response) -> str:
+        return error_code(response)
 
 
 def error_code(response: Response) -> str:
@@ -96,6 +112,6 @@ def decode(response: Response) -> dict[str, Any]:
     return result
 
 
-async def call(conn: Connection, signer: Signer, action: str, params: dict[str, Any]) -> dict[str, Any]:
+async def call(conn: Connection, signer: Dialect, action: str, params: dict[str, Any]) -> dict[str, Any]:
     """One unmeasured request (setup, prefill)."""
-    return decode(await conn.request(signer.request(action, params)))
+    return signer.decode(action, await conn.request(signer.request(action, params)))

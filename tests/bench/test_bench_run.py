@@ -23,9 +23,14 @@ class FakeSqs:
     """A list-backed queue; in queue ``flaky``, batch entries with Id "9" fail (``FakeFailure``)."""
 
     def __init__(self) -> None:
-        self.messages: list[str] = []
+        self.messages: list[tuple[str, str]] = []  # (MessageId, body)
+        self.duplicate_next = 0  # the next N receives return their first message twice
         self.next_id = 0
         self.host = ""
+
+    def new_id(self) -> str:
+        self.next_id += 1
+        return f"m{self.next_id}"
 
     def handle(self, action: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if action == "CreateQueue":
@@ -33,19 +38,27 @@ class FakeSqs:
                 return 400, {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": "no"}
             return 200, {"QueueUrl": f"http://{self.host}/000000000000/{params['QueueName']}"}
         if action == "SendMessage":
-            self.messages.append(params["MessageBody"])
-            return 200, {"MessageId": "m", "MD5OfMessageBody": "x"}
+            self.messages.append((self.new_id(), params["MessageBody"]))
+            return 200, {"MessageId": self.messages[-1][0], "MD5OfMessageBody": "x"}
         if action == "SendMessageBatch":
             flaky = params["QueueUrl"].endswith("/flaky")
             ok = [e for e in params["Entries"] if not (flaky and e["Id"] == "9")]
-            self.messages.extend(e["MessageBody"] for e in ok)
+            added = [(self.new_id(), e["MessageBody"]) for e in ok]
+            self.messages.extend(added)
             failed = [{"Id": "9", "Code": "FakeFailure", "SenderFault": True}] * (
                 len(ok) < len(params["Entries"])
             )
-            return 200, {"Successful": [{"Id": e["Id"], "MessageId": "m"} for e in ok], "Failed": failed}
+            successful = [{"Id": e["Id"], "MessageId": m} for e, (m, _) in zip(ok, added, strict=True)]
+            return 200, {"Successful": successful, "Failed": failed}
         if action == "ReceiveMessage":
             taken, self.messages = self.messages[:10], self.messages[10:]
-            return 200, {"Messages": [{"ReceiptHandle": f"r{i}", "Body": b} for i, b in enumerate(taken)]}
+            if taken and self.duplicate_next > 0:
+                self.duplicate_next -= 1
+                taken.append(taken[0])
+            messages = [
+                {"MessageId": m, "ReceiptHandle": f"r{i}", "Body": b} for i, (m, b) in enumerate(taken)
+            ]
+            return 200, {"Messages": messages}
         if action == "DeleteMessageBatch":
             return 200, {"Successful": [{"Id": e["Id"]} for e in params["Entries"]], "Failed": []}
         return 400, {"__type": "com.amazonaws.sqs#UnknownOperationException"}
