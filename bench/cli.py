@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
+from bench.binary import BinaryRun
 from bench.check import describe
 from bench.report import summary, text
 from bench.run import PROTOCOLS, Options, Results, Run, SetupError
@@ -68,7 +69,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="us-east-1", help="SigV4 credential scope region")
     p.add_argument("--access-key-id", default="test", help="SigV4 credential access key id")
     p.add_argument(
-        "--protocol", choices=list(PROTOCOLS), default="json", help="wire protocol (default: %(default)s)"
+        "--protocol",
+        choices=[*PROTOCOLS, "binary"],
+        default="json",
+        help="wire protocol (default: %(default)s); binary: the msgpack protocol at --binary-endpoint",
+    )
+    p.add_argument(
+        "--binary-endpoint", default="127.0.0.1:4567", help="binary: host:port or unix:/path (%(default)s)"
+    )
+    p.add_argument(
+        "--pipeline", type=_positive(int), default=16, help="binary: requests in flight per connection"
     )
     p.add_argument(
         "--rate",
@@ -137,7 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain=max(args.drain, 0.0),
     )
     try:
-        results = _run(Run(options))
+        if args.protocol == "binary":
+            results = _run(BinaryRun(options, args.binary_endpoint, int(args.pipeline)))
+        else:
+            results = _run(Run(options))
     except (SetupError, ValueError) as exc:
         print(f"shoal bench: {exc}", file=sys.stderr)
         return 2
@@ -155,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if results.messages or results.empty_receives else 1
 
 
-def _run(run: Run) -> Results:
+def _run(run: Run | BinaryRun) -> Results:
     try:
         import uvloop
     except ImportError:  # the bench runs anywhere; uvloop only makes it cheaper

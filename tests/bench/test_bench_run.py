@@ -18,6 +18,9 @@ import pytest
 
 from bench.cli import main
 
+_ERROR = b"<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>"
+NO_QUERY = b"HTTP/1.1 400 X\r\nContent-Length: %d\r\n\r\n%s" % (len(_ERROR), _ERROR)
+
 
 class FakeSqs:
     """A list-backed queue; in queue ``flaky``, batch entries with Id "9" fail (``FakeFailure``)."""
@@ -72,7 +75,11 @@ class FakeSqs:
                 }
                 assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=test/")
                 assert "x-amz-date" in headers
-                params = json.loads(await reader.readexactly(int(headers["content-length"])))
+                raw = await reader.readexactly(int(headers["content-length"]))
+                if headers["content-type"].startswith("application/x-www-form-urlencoded"):
+                    writer.write(NO_QUERY)  # this fake speaks JSON only (so: no SNS either)
+                    continue
+                params = json.loads(raw)
                 status, result = self.handle(headers["x-amz-target"].removeprefix("AmazonSQS."), params)
                 body = json.dumps(result).encode()
                 writer.write(
@@ -87,8 +94,12 @@ class FakeSqs:
 
 
 @pytest.fixture
-def fake() -> Iterator[str]:
-    sqs = FakeSqs()
+def sqs() -> FakeSqs:
+    return FakeSqs()
+
+
+@pytest.fixture
+def fake(sqs: FakeSqs) -> Iterator[str]:
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -164,3 +175,41 @@ def test_setup_failures_exit_2(fake: str, capsys: pytest.CaptureFixture[str]) ->
     assert main(["send", "--endpoint", f"http://127.0.0.1:{closed}", *SHORT]) == 2
     assert "cannot connect" in capsys.readouterr().err
     assert main(["nonsense"]) == 2
+
+
+def test_receive_delete_check_finds_duplicates(
+    fake: str, sqs: FakeSqs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqs.duplicate_next = 2
+    argv = ["receive-delete", "--endpoint", fake, "--prefill", "50", "--warmup", "0", *SHORT, "--json"]
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    check = json.loads(captured.out)["check"]
+    assert (check["acknowledged"], check["received"], check["duplicates"], check["missing"]) == (50, 50, 2, 0)
+    assert "check failed" in captured.err and "2 DUPLICATED" in captured.err
+
+
+def test_receive_delete_check_off(fake: str, sqs: FakeSqs, capsys: pytest.CaptureFixture[str]) -> None:
+    sqs.duplicate_next = 2
+    s = run_json(capsys, "receive-delete", "--endpoint", fake, "--prefill", "50", "--no-check")
+    assert s["check"] is None
+
+
+def test_latency_open_loop(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    s = run_json(capsys, "latency", "--endpoint", fake, "--rate", "200")
+    e2e = s["latency_ms"]["end-to-end"]
+    assert 80 <= e2e["count"] <= 120  # 0.5 s at 200 msgs/s, by intended send time
+    assert s["check"]["ok"] and s["check"]["acknowledged"] >= 130  # warmup too (0.7 s)
+    assert s["rate"] == 200 and s["latency_ms"]["SendMessage"]["count"] > 0
+
+
+def test_fifo_groups_and_batches(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    s = run_json(capsys, "fifo", "--endpoint", fake, "--groups", "3")
+    assert s["queue_url"].endswith("/shoal-bench.fifo") and s["messages"] == s["requests"] > 0
+    s = run_json(capsys, "fifo", "--endpoint", fake, "--batch", "--spread")
+    assert s["messages"] == 10 * s["requests"] > 0
+
+
+def test_fanout_needs_sns(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fanout", "--endpoint", fake, *SHORT]) == 2
+    assert "fanout needs SNS: the endpoint answered InvalidAction to CreateTopic" in capsys.readouterr().err
