@@ -114,7 +114,11 @@ def _cidr(operand: object) -> Condition:
     except ValueError:
         raise InvalidPolicy(f"Nonstandard IP address: {text.split('/')[0]}") from None
 
-    return _any(lambda v: type(v) is str and _address(v) in network)
+    def test(v: Value) -> bool:
+        address = _address(v) if type(v) is str else None
+        return address is not None and address in network
+
+    return _any(test)
 
 
 @lru_cache(maxsize=1024)
