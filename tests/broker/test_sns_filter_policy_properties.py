@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from broker.sns.filter_policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, compile_filter_policy
 
-FAST = settings(max_examples=100, deadline=None)
+FAST = settings(max_examples=60, deadline=None)
 
 names = st.text(alphabet="abcdefgh", min_size=1, max_size=3)
 strings = st.text(max_size=8)
