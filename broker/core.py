@@ -1,7 +1,7 @@
 """The broker: every service's semantics behind one ``dispatch``.
 
 The HTTP and binary front doors call :meth:`Broker.dispatch` with a typed
-request from ``broker.sqs.api`` (later SNS and Kinesis) and get the typed
+request from ``broker.sqs.api`` or ``broker.sns.api`` (later Kinesis) and get the typed
 result, or a :class:`~broker.errors.ShoalError`.  ``start`` opens storage and
 rebuilds the in-memory indexes; ``close`` drains the committer and closes LMDB.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 from broker.clock import Clock, SystemClock
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from broker.errors import ServiceUnavailable, UnknownOperationException
+from broker.sns.service import SnsService
 from broker.sqs.service import SqsService
 from storage.committer import GroupCommitter
 from storage.store import LmdbStore
@@ -69,7 +70,9 @@ class Broker:
         self.committer.start()
         self.sqs = SqsService(self.store, self.committer, self.clock)
         await self.sqs.start()
-        self._services = {"sqs": self.sqs}
+        self.sns = SnsService(self.store, self.committer, self.clock, self.sqs)
+        await self.sns.start()
+        self._services: dict[str, SqsService | SnsService] = {"sqs": self.sqs, "sns": self.sns}
         self._open = True
 
     async def close(self) -> None:
@@ -77,6 +80,7 @@ class Broker:
         if not self._open:
             return
         self._open = False
+        await self.sns.close()
         await self.sqs.close()
         await self.committer.close()
         self.store.close()

@@ -18,7 +18,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Protocol
 
@@ -94,6 +94,7 @@ class HttpApp:
         default_account: str,
         default_region: str,
         services: tuple[str, ...] = ("sqs",),
+        own_routes: Mapping[str, Callable[[], Reply]] | None = None,
     ) -> None:
         self._broker = broker
         self._router = router
@@ -110,6 +111,7 @@ class HttpApp:
         self._routes: dict[str, Callable[[], Reply]] = {
             HEALTH_PATH: lambda: self._health,
             METRICS_PATH: self._render_metrics,
+            **(own_routes or {}),
         }
 
     async def handle(self, http: HttpRequest) -> Reply:

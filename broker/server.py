@@ -43,6 +43,7 @@ from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from broker.core import Broker, BrokerConfig, CommitObserver, QueueStats
 from broker.http_app import HttpApp, Router
 from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
+from broker.http_sns import sns_routes
 from broker.metrics import Metrics
 
 log = logging.getLogger("shoal.server")
@@ -168,6 +169,8 @@ class Server:
             self.metrics,
             default_account=config.account_id,
             default_region=config.region,
+            services=("sqs", "sns"),
+            own_routes=sns_routes(self.broker),
         )
         # Bind first (a busy port fails before the data dir is touched), accept only once the broker runs.
         self._listener = await loop.create_server(

@@ -66,6 +66,9 @@ JSON_DOCUMENT_MODULES = frozenset(
         # An SNS filter policy is a JSON document, and so are the MessageBody and the
         # String.Array attribute values it is matched against.
         "broker.sns.filter_policy",
+        # SNS's topic policies, delivery policies, MessageStructure=json messages and the
+        # notification envelope delivered to subscribers are JSON documents AWS defines.
+        "broker.sns.documents",
     }
 )
 
