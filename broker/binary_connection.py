@@ -209,6 +209,9 @@ class BinaryConnection(asyncio.Protocol):
                 break
             elif type(event) is Hello:
                 self._hello(event)
+            elif self._ctx is None:
+                self._fatal(InvalidParameterValue("The first frame must be HELLO."))
+                return
             elif type(event) is Ping:
                 self._queue(pack_pong(event.id))
             elif type(event) is Malformed:
