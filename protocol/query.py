@@ -260,6 +260,8 @@ class QueryCodec:
                 out.append(f"</{action}Result>")
             else:
                 out.append(f"<{action}Result/>")
+        elif result is not None:  # an empty result shape (SNS's TagResource): botocore wants the wrapper
+            out.append(f"<{action}Result/>")
         out.append(f"<ResponseMetadata><RequestId>{escape(call.ctx.request_id)}</RequestId>")
         out.append(f"</ResponseMetadata></{action}Response>")
         return Reply(200, _headers(call.ctx), "".join(out).encode("utf-8"))

@@ -14,7 +14,8 @@ Targets today:
   :meth:`broker.sqs.sending.SendActions.prepare_send` (same validation as
   SendMessage): the JSON envelope, or with RawMessageDelivery the message
   itself with the message attributes as SQS message attributes.  FIFO topics
-  pass MessageGroupId and the deduplication id to FIFO queues.  A queue that
+  pass MessageGroupId and the deduplication id to FIFO queues.  A queue of
+  another account gets the SubscriptionConfirmation as a message.  A queue that
   rejects the message (deleted, too large for it) is skipped and logged, as
   SNS drops a delivery it cannot make (no subscription DLQ yet).
 * ``email``, ``email-json``, ``sms``, ``lambda``, ``firehose``,
@@ -42,6 +43,7 @@ from broker.sns import documents, envelope
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
 from broker.sqs import api as sqs_api
+from broker.sqs.queue import Queue
 from storage import keys
 from storage.records import DeliveryRecord, pack_record
 from storage.store import Db, Write, put
@@ -82,11 +84,8 @@ class SqsTarget:
         self.rt = runtime
 
     def deliver(self, sub: Subscription, note: envelope.Notification) -> Delivery | None:
-        sqs = self.rt.sqs
-        parts = sub.record.endpoint.split(":")
-        queue = sqs.rt.registry.find(parts[4], parts[5]) if len(parts) == 6 else None
+        queue = self._queue(sub)
         if queue is None:
-            log.info("sns: queue %s of %s does not exist; delivery dropped", sub.record.endpoint, sub.arn)
             return None
         if sub.raw:
             body = note.message_for("sqs")
@@ -106,18 +105,39 @@ class SqsTarget:
             message_group_id=note.group_id if queue.fifo else None,
             message_deduplication_id=note.dedup_id if queue.fifo else None,
         )
+        return self._send(sub, queue, request)
+
+    def confirmation(self, sub: Subscription, fields: dict[str, object]) -> Delivery | None:
+        """A queue of another account gets the SubscriptionConfirmation as a message, as on AWS."""
+        queue = self._queue(sub)
+        if queue is None:
+            return None
+        token = str(fields["Token"])
+        request = sqs_api.SendMessage(
+            queue_url=sub.record.endpoint,
+            message_body=documents.envelope(fields),
+            message_group_id="SubscriptionConfirmation" if queue.fifo else None,
+            message_deduplication_id=token[:128] if queue.fifo else None,
+        )
+        return self._send(sub, queue, request)
+
+    def _queue(self, sub: Subscription) -> Queue | None:
+        parts = sub.record.endpoint.split(":")
+        queue = self.rt.sqs.rt.registry.find(parts[4], parts[5]) if len(parts) == 6 else None
+        if queue is None:
+            log.info("sns: queue %s of %s does not exist; delivery dropped", sub.record.endpoint, sub.arn)
+        return queue
+
+    def _send(self, sub: Subscription, queue: Queue, request: sqs_api.SendMessage) -> Delivery | None:
         ctx = RequestContext(account_id=sub.topic.record.account_id, region=sub.topic.record.region)
         try:
-            prepared = sqs.sending.prepare_send(queue, request, ctx)
+            prepared = self.rt.sqs.sending.prepare_send(queue, request, ctx)
         except ShoalError as error:
             log.info(
                 "sns: queue %s rejected a message of %s: %s", sub.record.endpoint, sub.arn, error.message
             )
             return None
         return Delivery(prepared.writes, prepared.settle)
-
-    def confirmation(self, sub: Subscription, fields: dict[str, object]) -> Delivery | None:
-        return None  # same-account queues are confirmed at once; others would need the owner's consent
 
 
 class RecordingTarget:
