@@ -167,21 +167,28 @@ def operation_of(request: object) -> tuple[str, Operation]:
 
 # -- errors ----------------------------------------------------------------------------------
 
-_ERROR_CLASSES: dict[str, type[ShoalError]] = {}
+_ERROR_CLASSES: dict[tuple[str, str | None], type[ShoalError]] = {}
 
 
-def error_class(code: str) -> type[ShoalError]:
-    """The class of :mod:`broker.errors` for an AWS code (one made on the fly for codes it lacks)."""
+def error_class(code: str, query_code: str | None = None) -> type[ShoalError]:
+    """The class of :mod:`broker.errors` for an AWS error (one made on the fly for codes it lacks).
+
+    Codes repeat across services (SQS's and SNS's ``EmptyBatchRequest``), so the
+    (code, query code) pair picks the class; the code alone picks SQS's class
+    (the SNS twins are named ``Sns...``).
+    """
     if not _ERROR_CLASSES:
-        for cls in all_errors():
-            _ERROR_CLASSES.setdefault(cls.code, cls)
-    found = _ERROR_CLASSES.get(code)
+        for cls in sorted(all_errors(), key=lambda c: c.__name__.startswith("Sns")):
+            _ERROR_CLASSES.setdefault((cls.code, cls.query_code), cls)
+            _ERROR_CLASSES.setdefault((cls.code, None), cls)
+    found = _ERROR_CLASSES.get((code, query_code)) or _ERROR_CLASSES.get((code, None))
     if found is None:
-        found = type(code, (ShoalError,), {"code": code, "query_code": code, "__module__": __name__})
-        _ERROR_CLASSES[code] = found
+        attributes = {"code": code, "query_code": query_code or code, "__module__": __name__}
+        found = type(code, (ShoalError,), attributes)
+        _ERROR_CLASSES[(code, query_code)] = found
     return found
 
 
-def error_from(code: str, message: str) -> ShoalError:
+def error_from(code: str, message: str, query_code: str | None = None) -> ShoalError:
     """The exception an ERROR frame stands for."""
-    return error_class(code)(message)
+    return error_class(code, query_code)(message)

@@ -140,7 +140,7 @@ class _Calls:
     @staticmethod
     def outcome(op: Operation, answer: Result | Error) -> object | None:
         if type(answer) is Error:
-            raise error_from(answer.code, answer.message)
+            raise error_from(answer.code, answer.message, answer.query_code)
         assert type(answer) is Result
         return bind_result(op, answer.result)
 
@@ -211,7 +211,7 @@ class _AsyncConnection(asyncio.Protocol):
             elif type(event) is Error:
                 self.reason = f"{event.code}: {event.message}"
                 if not self.welcome.done():
-                    self.welcome.set_exception(error_from(event.code, event.message))
+                    self.welcome.set_exception(error_from(event.code, event.message, event.query_code))
             elif type(event) is Malformed:
                 self._abort(f"malformed frame from the server: {event.reason}")
                 return
@@ -503,7 +503,7 @@ class Client:
             elif type(event) is Welcome:
                 self._welcome = event
             elif type(event) is Error:
-                reason = error_from(event.code, event.message)
+                reason = error_from(event.code, event.message, event.query_code)
                 self._drop()
                 if self._welcome is None:
                     raise reason
