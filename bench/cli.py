@@ -105,7 +105,8 @@ def parser() -> argparse.ArgumentParser:
         "--drain",
         type=float,
         default=10.0,
-        help="with --check: seconds receivers may go on after the window (default: %(default)s)",
+        help="with --check: after the window, receivers go on until every message came "
+        "or this many seconds pass without one (default: %(default)s)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")

@@ -172,6 +172,10 @@ class Fanout:
                 run.fail(f"fanout needs SNS: the endpoint answered {code} to Publish")
         return True
 
+    def settled(self) -> bool:
+        """Publishing is over and every acknowledged message came: the receivers may stop."""
+        return not self._publishing and self.ledger.complete()
+
     def check(self) -> Ledger:
         return self.ledger
 

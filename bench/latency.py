@@ -161,5 +161,9 @@ class Latency:
         else:
             run.error(run.signer.error_code(response))
 
+    def settled(self) -> bool:
+        """Sending is over and every acknowledged message came: the receivers may stop."""
+        return not self._sending and self.ledger.complete()
+
     def check(self) -> Ledger:
         return self.ledger

@@ -69,7 +69,8 @@ def text(s: dict[str, Any]) -> str:
     ]
     for action, row in s["latency_ms"].items():
         cells = "  ".join(f"{name} {_ms(row[name])}" for name, _ in PERCENTILES)
-        lines.append(f"latency    {action}: {cells}  max {_ms(row['max'])}  ({row['count']:,} requests)")
+        unit = "messages" if action == "end-to-end" else "requests"
+        lines.append(f"latency    {action}: {cells}  max {_ms(row['max'])}  ({row['count']:,} {unit})")
     if not s["latency_ms"]:
         lines.append("latency    no request completed in the measured window")
     if s["empty_receives"]:

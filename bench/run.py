@@ -147,6 +147,9 @@ class Run:
 
     def done(self, messages: int) -> None:
         self._live_messages += messages
+        if self._stopping and messages and self.checking:
+            # Draining: go on while messages still come, stop after ``drain`` s without one.
+            self.drain_deadline = time.monotonic() + self.options.drain
         if self._recording:
             self.results.messages += messages
 
@@ -375,7 +378,7 @@ class Run:
         self.results.cpu = (cpu1 - cpu0) / max(self.results.window, 1e-9)
         # Let requests in flight finish (a long poll may take wait_time), drain, then drop the rest.
         grace = o.wait_time + 2.0 + (o.drain if self.checking else 0.0)
-        _, pending = await asyncio.wait(workers, timeout=grace)
+        pending = await self._settle(workers, scenario, grace)
         ticker.cancel()
         for task in pending:
             task.cancel()
@@ -393,6 +396,19 @@ class Run:
         if details is not None:
             self.results.details = dict(details())
         return self.results
+
+    async def _settle(
+        self, workers: list[asyncio.Task[None]], scenario: Scenario | OpenScenario, grace: float
+    ) -> set[asyncio.Task[None]]:
+        """Wait for the workers; an open scenario whose messages are all in stops its long polls early."""
+        settled = getattr(scenario, "settled", None)
+        deadline = time.monotonic() + grace
+        pending = set(workers)
+        while pending and (left := max(deadline, self.drain_deadline + 2.0) - time.monotonic()) > 0:
+            _, pending = await asyncio.wait(pending, timeout=min(left, 0.05))
+            if settled is not None and settled():
+                break
+        return pending
 
     async def _sleep_unless_failed(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
