@@ -14,7 +14,7 @@ router sends to SNS unsigned.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from broker.sns import messages
@@ -45,6 +45,9 @@ class Notification:
     sequence_number: str | None
     base_url: str
     signature_version: str
+    signatures: dict[str, str] = field(default_factory=dict)
+    """Signature per delivered message text: the signed fields do not name the subscription,
+    so every subscriber of one publish shares it (one RSA signature per publish, not per queue)."""
 
     def message_for(self, protocol: str) -> str:
         """The message a subscriber of ``protocol`` gets."""
@@ -66,7 +69,11 @@ def notification(
     fields["Message"] = note.message_for(protocol)
     fields["Timestamp"] = iso_timestamp(note.timestamp_ms)
     fields["SignatureVersion"] = note.signature_version
-    fields["Signature"] = signer.sign(fields, note.signature_version)
+    text = str(fields["Message"])
+    signature = note.signatures.get(text)
+    if signature is None:
+        signature = note.signatures[text] = signer.sign(fields, note.signature_version)
+    fields["Signature"] = signature
     fields["SigningCertURL"] = note.base_url + CERT_PATH
     fields["UnsubscribeURL"] = unsubscribe_url(note.base_url, subscription_arn)
     if note.attributes:
