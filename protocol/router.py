@@ -49,6 +49,9 @@ DEFAULT_QUERY: Codec = sqs_query.CODEC
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACTION = re.compile(r"(?:^|&)Action=([^&]*)")
+_VERSION = re.compile(r"(?:^|&)Version=([^&]*)")
+QUERY_VERSIONS: dict[str, str] = {"2010-03-31": "sns"}
+"""API version to service, for an unsigned action both services have (SNS's ``AddPermission``)."""
 _ACCOUNT = re.compile(r"\d{12}")
 
 
@@ -112,6 +115,9 @@ def codec_for(http: HttpRequest) -> Codec:
         service = QUERY_ACTIONS.get(_action(http) or "")
         if service is not None:
             return QUERY_SERVICES[service]
+    version = _VERSION.search(http.body.decode("utf-8", "replace")) or _VERSION.search(http.query)
+    if version is not None and version.group(1) in QUERY_VERSIONS:
+        return QUERY_SERVICES[QUERY_VERSIONS[version.group(1)]]
     return DEFAULT_QUERY
 
 

@@ -1,0 +1,117 @@
+"""SNS at the broker level (real LMDB, manual clock, no HTTP): fan-out in one
+commit, FIFO deduplication window, restart, and the errors of the core actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqs_client import Sqs
+
+from broker.clock import ManualClock
+from broker.context import RequestContext
+from broker.core import Broker
+from broker.errors import InvalidParameter, NotFound
+from broker.sns import api
+
+
+async def sns(broker: Broker, ctx: RequestContext, request: object) -> Any:
+    return await broker.dispatch("sns", request, ctx)
+
+
+async def subscribed_queues(
+    broker: Broker, sqs: Sqs, ctx: RequestContext, topic: str, count: int
+) -> list[str]:
+    urls = []
+    for i in range(count):
+        urls.append(await sqs.create(f"q{i}"))
+        endpoint = f"arn:aws:sqs:us-east-1:{ctx.account_id}:q{i}"
+        await sns(broker, ctx, api.Subscribe(topic_arn=topic, protocol="sqs", endpoint=endpoint))
+    return urls
+
+
+async def test_publish_is_one_commit_into_every_queue(broker: Broker, sqs: Sqs, ctx: RequestContext) -> None:
+    topic = (await sns(broker, ctx, api.CreateTopic(name="t"))).topic_arn
+    urls = await subscribed_queues(broker, sqs, ctx, topic, 5)
+    before = broker.committer.writes
+    await sns(broker, ctx, api.Publish(topic_arn=topic, message="hello", subject="s"))
+    assert broker.committer.writes - before == 1  # one submission holds every queue's message
+    for url in urls:
+        [message] = await sqs.receive(url)
+        envelope = json.loads(message.body)
+        assert envelope["Message"] == "hello" and envelope["Subject"] == "s"
+
+
+async def test_fifo_dedup_window_survives_restart_and_expires(
+    broker: Broker, open_broker: Callable[[], Broker], clock: ManualClock, ctx: RequestContext
+) -> None:
+    topic = (
+        await sns(broker, ctx, api.CreateTopic(name="t.fifo", attributes={"FifoTopic": "true"}))
+    ).topic_arn
+    publish = api.Publish(topic_arn=topic, message="m", message_group_id="g", message_deduplication_id="d")
+    first = await sns(broker, ctx, publish)
+    await broker.close()
+    restarted = open_broker()
+    await restarted.start()
+    try:
+        assert await sns(restarted, ctx, publish) == first
+        clock.advance(5 * 60)
+        later = await sns(restarted, ctx, publish)
+        assert later.message_id != first.message_id
+        assert int(later.sequence_number) > int(first.sequence_number)
+    finally:
+        await restarted.close()
+
+
+async def test_topics_and_subscriptions_survive_restart(
+    broker: Broker, open_broker: Callable[[], Broker], ctx: RequestContext, sqs: Sqs
+) -> None:
+    topic = (await sns(broker, ctx, api.CreateTopic(name="t", tags=[api.Tag(key="k", value="v")]))).topic_arn
+    await subscribed_queues(broker, sqs, ctx, topic, 2)
+    await broker.close()
+    restarted = open_broker()
+    await restarted.start()
+    try:
+        listed = await sns(restarted, ctx, api.ListSubscriptionsByTopic(topic_arn=topic))
+        assert len(listed.subscriptions) == 2
+        tags = await sns(restarted, ctx, api.ListTagsForResource(resource_arn=topic))
+        assert tags.tags == [api.Tag(key="k", value="v")]
+        await sns(restarted, ctx, api.Publish(topic_arn=topic, message="after restart"))
+        [message] = await Sqs(restarted, ctx).receive(await Sqs(restarted, ctx).create("q0"))
+        assert json.loads(message.body)["Message"] == "after restart"
+    finally:
+        await restarted.close()
+
+
+@pytest.mark.parametrize(
+    ("request_", "error", "message"),
+    [
+        (api.CreateTopic(name="bad name"), InvalidParameter, "Invalid parameter: Topic Name"),
+        (api.CreateTopic(name="t.fifo"), InvalidParameter, "Invalid parameter: Topic Name"),
+        (
+            api.GetTopicAttributes(topic_arn="arn:aws:sns:us-east-1:000000000000:none"),
+            NotFound,
+            "Topic does not exist",
+        ),
+        (
+            api.Publish(topic_arn="arn:aws:sns:us-east-1:000000000000:none", message="x"),
+            NotFound,
+            "Topic does not exist",
+        ),
+    ],
+)
+async def test_errors(
+    broker: Broker, ctx: RequestContext, request_: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as raised:
+        await sns(broker, ctx, request_)
+    assert str(raised.value) == message
+
+
+async def test_message_size_limit(broker: Broker, ctx: RequestContext) -> None:
+    topic = (await sns(broker, ctx, api.CreateTopic(name="t"))).topic_arn
+    await sns(broker, ctx, api.Publish(topic_arn=topic, message="x" * 262_144))
+    with pytest.raises(InvalidParameter, match="Message too long"):
+        await sns(broker, ctx, api.Publish(topic_arn=topic, message="x" * 262_145))
