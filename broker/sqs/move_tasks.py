@@ -21,8 +21,8 @@ import logging
 from enum import StrEnum
 
 from broker.context import RequestContext
-from broker.ids import new_id
 from broker.errors import InvalidParameterValue, ResourceNotFoundException
+from broker.ids import new_id
 from broker.sqs import api
 from broker.sqs.moving import Moved, move, settle
 from broker.sqs.queue import Queue
