@@ -18,7 +18,6 @@ import fcntl
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import lmdb
 
@@ -45,28 +44,26 @@ class Op(enum.IntEnum):
     DELETE_PREFIX = 2
 
 
-class Write(NamedTuple):
-    """One change; a list of them is applied atomically."""
+Write = tuple[Op, Db, bytes, bytes]
+"""One change ``(op, db, key, value)``; a list of them is applied atomically.
+A plain tuple: the write path makes several per message."""
 
-    op: Op
-    db: Db
-    key: bytes
-    value: bytes = b""
+_PUT, _DELETE, _DELETE_PREFIX = Op.PUT, Op.DELETE, Op.DELETE_PREFIX
 
 
 def put(db: Db, key: bytes, value: bytes) -> Write:
     """Store ``value`` under ``key``."""
-    return Write(Op.PUT, db, key, value)
+    return (_PUT, db, key, value)
 
 
 def delete(db: Db, key: bytes) -> Write:
     """Remove ``key`` (no error if absent)."""
-    return Write(Op.DELETE, db, key)
+    return (_DELETE, db, key, b"")
 
 
 def delete_prefix(db: Db, prefix: bytes) -> Write:
     """Remove every key that starts with ``prefix``."""
-    return Write(Op.DELETE_PREFIX, db, prefix)
+    return (_DELETE_PREFIX, db, prefix, b"")
 
 
 class LmdbStore:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import struct
 from typing import NamedTuple
@@ -58,7 +57,7 @@ class ReceiptCodec:
         return Receipt(owner, seq, count)
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, body, hashlib.sha256).digest()[:_MAC_BYTES]
+        return hmac.digest(self._secret, body, "sha256")[:_MAC_BYTES]
 
 
 def _invalid(handle: str) -> ReceiptHandleIsInvalid:

@@ -157,18 +157,21 @@ class SendActions:
         now = self.rt.now_ms()
         group = req.message_group_id
         md5_body = message.md5_hex(body.encode())
-        result = api.SendMessageResult(
-            md5_of_message_body=md5_body,
-            md5_of_message_attributes=message.md5_of_attributes(user),
-            md5_of_message_system_attributes=message.md5_of_attributes(system),
-        )
+        md5_user = message.md5_of_attributes(user) if user else None
+        md5_system = message.md5_of_attributes(system) if system else None
         scope_key = ""
         if dedup_id is not None:
             scope = queue.attributes.get("DeduplicationScope")
             scope_key = f"{group}\n{dedup_id}" if scope == "messageGroup" else dedup_id
             seen = queue.dedup.find(scope_key, now)
             if seen is not None:
-                duplicate = _with_ids(result, seen.message_id, seen.sequence_number)
+                duplicate = api.SendMessageResult(
+                    message_id=seen.message_id,
+                    md5_of_message_body=md5_body,
+                    md5_of_message_attributes=md5_user,
+                    md5_of_message_system_attributes=md5_system,
+                    sequence_number=seen.sequence_number,
+                )
                 return _Prepared(-1, now, group, [], duplicate)
         delay = req.delay_seconds
         if delay is None:
@@ -196,9 +199,14 @@ class SendActions:
         if dedup_id is not None and sequence_number is not None:
             entry = DedupEntry(now + fifo.DEDUP_WINDOW_MS, record.message_id, sequence_number)
             writes += queue.dedup.record(scope_key, entry, now)
-        return _Prepared(
-            seq, visible_at, group, writes, _with_ids(result, record.message_id, sequence_number)
+        result = api.SendMessageResult(
+            message_id=record.message_id,
+            md5_of_message_body=md5_body,
+            md5_of_message_attributes=md5_user,
+            md5_of_message_system_attributes=md5_system,
+            sequence_number=sequence_number,
         )
+        return _Prepared(seq, visible_at, group, writes, result)
 
     @staticmethod
     def _check_queue_type_rules(queue: Queue, req: SendRequest) -> str | None:
@@ -229,18 +237,6 @@ class SendActions:
                 "MessageDeduplicationId provided explicitly"
             )
         return fifo.content_dedup_id(req.message_body)
-
-
-def _with_ids(
-    result: api.SendMessageResult, message_id: str, sequence_number: str | None
-) -> api.SendMessageResult:
-    return api.SendMessageResult(
-        message_id=message_id,
-        md5_of_message_body=result.md5_of_message_body,
-        md5_of_message_attributes=result.md5_of_message_attributes,
-        md5_of_message_system_attributes=result.md5_of_message_system_attributes,
-        sequence_number=sequence_number,
-    )
 
 
 def _attribute_records(entry: api.SendMessageBatchRequestEntry) -> list[MessageAttribute]:
