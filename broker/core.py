@@ -16,6 +16,7 @@ from pathlib import Path
 from broker.clock import Clock, SystemClock
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from broker.errors import ServiceUnavailable, UnknownOperationException
+from broker.sns.outbox import Poster
 from broker.sns.service import SnsService
 from broker.sqs.service import SqsService
 from storage.committer import GroupCommitter
@@ -52,9 +53,13 @@ CommitObserver = Callable[[int, float], None]
 class Broker:
     """Owns storage, the group committer and the per-service semantics."""
 
-    def __init__(self, config: BrokerConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: BrokerConfig, clock: Clock | None = None, poster: Poster | None = None
+    ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
+        self.poster = poster
+        """Sends SNS's HTTP/S deliveries (the server injects ``broker.http_outbound.post``)."""
         self.commit_observers: list[CommitObserver] = []
         self._open = False
 
@@ -70,7 +75,7 @@ class Broker:
         self.committer.start()
         self.sqs = SqsService(self.store, self.committer, self.clock)
         await self.sqs.start()
-        self.sns = SnsService(self.store, self.committer, self.clock, self.sqs)
+        self.sns = SnsService(self.store, self.committer, self.clock, self.sqs, self.poster)
         await self.sns.start()
         self._services: dict[str, SqsService | SnsService] = {"sqs": self.sqs, "sns": self.sns}
         self._open = True

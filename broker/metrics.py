@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from broker.core import QueueStats
+from broker.sns.outbox import OutboxStatistics
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -115,6 +116,42 @@ class QueueCollector(Collector):
         )
 
 
+class DeliveryCollector(Collector):
+    """``shoal_sns_deliveries_total{outcome}`` and ``shoal_sns_deliveries_pending`` (SNS HTTP/S outbox)."""
+
+    def __init__(self, stats: Callable[[], OutboxStatistics]) -> None:
+        self._stats = stats
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        total, pending = self._families()
+        s = self._stats()
+        for outcome, count in (
+            ("attempted", s.attempted),
+            ("succeeded", s.succeeded),
+            ("failed", s.failed),
+            ("dead_lettered", s.dead_lettered),
+            ("dropped", s.dropped),
+        ):
+            total.add_metric((outcome,), count)
+        pending.add_metric((), s.pending)
+        yield from (total, pending)
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily]:
+        return (
+            CounterMetricFamily(
+                "shoal_sns_deliveries",
+                "SNS HTTP/S delivery attempts by outcome (attempted = succeeded + failed; a failed "
+                "delivery's last attempt ends dead_lettered or dropped).",
+                labels=("outcome",),
+            ),
+            GaugeMetricFamily("shoal_sns_deliveries_pending", "SNS HTTP/S deliveries not done yet."),
+        )
+
+
 class Metrics:
     """Every metric a Shoal server exports, in one private registry."""
 
@@ -155,6 +192,10 @@ class Metrics:
     def watch_queues(self, stats: Callable[[], list[QueueStats]]) -> None:
         """Export queue gauges from ``stats()`` (``broker.queue_stats``) at scrape time."""
         self.registry.register(QueueCollector(stats))
+
+    def watch_deliveries(self, stats: Callable[[], OutboxStatistics]) -> None:
+        """Export SNS HTTP/S delivery counters from ``stats()`` (the outbox's) at scrape time."""
+        self.registry.register(DeliveryCollector(stats))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -37,6 +37,7 @@ from typing import Protocol
 
 import uvloop
 
+from broker import http_outbound
 from broker.binary_connection import BinaryLimits, BinaryPool
 from broker.binary_server import BinaryApp, BinaryListener
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
@@ -110,7 +111,9 @@ class Server:
         metrics: Metrics | None = None,
     ) -> None:
         self.config = config
-        self.broker: BrokerService = broker if broker is not None else Broker(config.broker_config())
+        self.broker: BrokerService = (
+            broker if broker is not None else Broker(config.broker_config(), poster=http_outbound.post)
+        )
         self.metrics = metrics if metrics is not None else Metrics()
         self._router = router
         self._pool = ConnectionPool()
@@ -197,6 +200,9 @@ class Server:
                 self._binary = None
             raise
         self.metrics.watch_queues(self.broker.queue_stats)
+        sns = getattr(self.broker, "sns", None)
+        if sns is not None:
+            self.metrics.watch_deliveries(sns.outbox.statistics)
         self.broker.commit_observers.append(self.metrics.observe_commit)
         await self._listener.start_serving()
         if self._binary is not None:

@@ -182,6 +182,24 @@ class DeliveryRecord(NamedTuple):
     message: str
 
 
+class OutboxRecord(NamedTuple):
+    """A delivery to an outside endpoint that is not done yet (SNS's HTTP/S outbox)."""
+
+    subscription_id: str
+    subscription_arn: str
+    endpoint: str
+    message_type: str
+    message_id: str
+    topic_arn: str
+    body: str
+    raw: bool
+    created_ms: int
+    attempts: int
+    """Attempts made so far (0: not tried yet)."""
+    next_attempt_ms: int
+    first_attempt_ms: int | None = None
+
+
 def pack_record(record: NamedTuple) -> bytes:
     """Encode a flat record (topic, subscription, delivery) as a msgpack array."""
     packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
@@ -201,3 +219,8 @@ def unpack_subscription(raw: bytes) -> SubscriptionRecord:
 def unpack_delivery(raw: bytes) -> DeliveryRecord:
     """Decode a delivery record."""
     return DeliveryRecord(*msgpack.unpackb(raw, raw=False))
+
+
+def unpack_outbox(raw: bytes) -> OutboxRecord:
+    """Decode an outbox record."""
+    return OutboxRecord(*msgpack.unpackb(raw, raw=False))

@@ -23,11 +23,12 @@ Targets today:
   in the store (meta keys ``sns:r:`` + u64 sequence, :class:`storage.records.
   DeliveryRecord`), confirmation requests included, so tests and users can
   inspect them at ``GET /_shoal/sns/deliveries`` (JSON, oldest first).
-* ``http``, ``https``: :class:`PendingHttpTarget` delivers nothing yet.  HTTP
-  delivery (confirmation request, notifications with AWS's headers, retries
-  with the delivery policy, a persisted outbox, DLQ) replaces it: implement
-  ``deliver`` / ``confirmation`` to return the outbox writes and, in
-  ``settle``, wake the sender; register it in :attr:`SnsService.targets`.
+* ``http``, ``https``: :class:`HttpTarget` adds the POST (the signed
+  envelope, or the message itself with RawMessageDelivery; the
+  SubscriptionConfirmation likewise) to the persisted outbox in the same
+  commit; ``settle`` schedules it and wakes the sender
+  (:mod:`broker.sns.outbox`: retries with the delivery policy, dead-letter
+  queue).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Protocol
 from broker.context import RequestContext
 from broker.errors import ShoalError
 from broker.sns import documents, envelope
+from broker.sns.outbox import NOTIFICATION, SUBSCRIPTION_CONFIRMATION, Outbox
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
 from broker.sqs import api as sqs_api
@@ -165,11 +167,24 @@ class RecordingTarget:
         return put(Db.META, DELIVERY_PREFIX + keys.u64(seq), pack_record(record))
 
 
-class PendingHttpTarget:
-    """HTTP(S) delivery is not built yet: subscriptions stay pending, nothing is sent."""
+class HttpTarget:
+    """To HTTP/HTTPS endpoints, through the persisted outbox."""
+
+    def __init__(self, runtime: SnsRuntime, outbox: Outbox) -> None:
+        self.rt = runtime
+        self.outbox = outbox
 
     def deliver(self, sub: Subscription, note: envelope.Notification) -> Delivery | None:
-        return None
+        if sub.raw:
+            body = note.message_for(sub.protocol)
+        else:
+            body = documents.envelope(envelope.notification(note, sub.protocol, sub.arn, self.rt.sign()))
+        write, settle = self.outbox.prepare(sub, NOTIFICATION, note.message_id, body, raw=sub.raw)
+        return Delivery([write], settle)
 
     def confirmation(self, sub: Subscription, fields: dict[str, object]) -> Delivery | None:
-        return None
+        message_id = str(fields["MessageId"])
+        write, settle = self.outbox.prepare(
+            sub, SUBSCRIPTION_CONFIRMATION, message_id, documents.envelope(fields)
+        )
+        return Delivery([write], settle)

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from broker.errors import InvalidParameter
+from broker.sns import delivery_policy as delivery_policy_module
 
 DEFAULT_ACTIONS = (
     "SNS:GetTopicAttributes",
@@ -26,22 +27,6 @@ DEFAULT_ACTIONS = (
     "SNS:ListSubscriptionsByTopic",
     "SNS:Publish",
 )
-
-EFFECTIVE_DELIVERY_POLICY: dict[str, object] = {
-    "http": {
-        "defaultHealthyRetryPolicy": {
-            "minDelayTarget": 20,
-            "maxDelayTarget": 20,
-            "numRetries": 3,
-            "numMaxDelayRetries": 0,
-            "numNoDelayRetries": 0,
-            "numMinDelayRetries": 0,
-            "backoffFunction": "linear",
-        },
-        "disableSubscriptionOverrides": False,
-        "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
-    }
-}
 
 
 def dumps(value: object) -> str:
@@ -71,9 +56,46 @@ def default_policy(topic_arn: str, account_id: str) -> str:
 
 def effective_delivery_policy(delivery_policy: str | None) -> str:
     """The topic's EffectiveDeliveryPolicy: its DeliveryPolicy over AWS's defaults."""
-    if not delivery_policy:
-        return dumps(EFFECTIVE_DELIVERY_POLICY)
-    return delivery_policy
+    return dumps(delivery_policy_module.topic_document(_policy_object(delivery_policy)))
+
+
+def subscription_delivery_policy(
+    subscription_policy: str | None, topic_policy: str | None, protocol: str
+) -> delivery_policy_module.EffectivePolicy:
+    """What governs an HTTP/S subscription's deliveries (its policy, the topic's, AWS's defaults)."""
+    return delivery_policy_module.resolve(
+        _policy_object(subscription_policy), _policy_object(topic_policy), protocol
+    )
+
+
+def effective_subscription_delivery_policy(
+    subscription_policy: str | None, topic_policy: str | None, protocol: str
+) -> str:
+    """An HTTP/S subscription's EffectiveDeliveryPolicy."""
+    effective = subscription_delivery_policy(subscription_policy, topic_policy, protocol)
+    return dumps(effective.subscription_document())
+
+
+def check_delivery_policy(text: str, *, topic: bool, prefix: str = "Invalid parameter: ") -> None:
+    """A topic's or subscription's DeliveryPolicy, or InvalidParameter with AWS's message."""
+    document = check_json_object(text, "DeliveryPolicy")
+    try:
+        if topic:
+            delivery_policy_module.check_topic_policy(document)
+        else:
+            delivery_policy_module.check_subscription_policy(document)
+    except InvalidParameter as error:
+        raise InvalidParameter(f"{prefix}DeliveryPolicy: {error.message}") from None
+
+
+def _policy_object(text: str | None) -> dict[str, object] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def check_json_object(text: str, attribute: str) -> dict[str, object]:

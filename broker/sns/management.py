@@ -62,8 +62,10 @@ def check_attribute(name: str, value: str, *, fifo: bool) -> None:
         raise InvalidParameter("Invalid parameter: TracingConfig")
     if name == "MaximumMessageSize" and not (value.isdigit() and 1024 <= int(value) <= 1_048_576):
         raise InvalidParameter("Invalid parameter: MaximumMessageSize")
-    if name in ("Policy", "DeliveryPolicy", "ArchivePolicy") and value:
+    if name in ("Policy", "ArchivePolicy") and value:
         documents.check_json_object(value, name)
+    if name == "DeliveryPolicy" and value:
+        documents.check_delivery_policy(value, topic=True)
 
 
 class TopicActions:

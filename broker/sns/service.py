@@ -17,8 +17,9 @@ from broker.clock import Clock
 from broker.context import RequestContext
 from broker.errors import AuthorizationError, InvalidParameter, NotFound, UnsupportedOperation
 from broker.sns import api
-from broker.sns.delivery import DeliveryTarget, PendingHttpTarget, RecordingTarget, SqsTarget
+from broker.sns.delivery import DeliveryTarget, HttpTarget, RecordingTarget, SqsTarget
 from broker.sns.management import TopicActions
+from broker.sns.outbox import Outbox, Poster
 from broker.sns.publishing import PublishActions
 from broker.sns.runtime import SnsRuntime
 from broker.sns.signing import Signer
@@ -52,10 +53,19 @@ ENDPOINT_ACTIONS = (api.GetEndpointAttributes, api.SetEndpointAttributes, api.De
 class SnsService:
     """Amazon SNS semantics over the store, delivering into ``sqs``."""
 
-    def __init__(self, store: LmdbStore, committer: GroupCommitter, clock: Clock, sqs: SqsService) -> None:
+    def __init__(
+        self,
+        store: LmdbStore,
+        committer: GroupCommitter,
+        clock: Clock,
+        sqs: SqsService,
+        poster: Poster | None = None,
+    ) -> None:
         self.rt = SnsRuntime(store, committer, clock, sqs)
         recording = RecordingTarget(self.rt)
-        http = PendingHttpTarget()
+        self.outbox = Outbox(self.rt, poster)
+        """HTTP/S deliveries: persisted, sent by ``poster`` (the server's outbound HTTP client)."""
+        http = HttpTarget(self.rt, self.outbox)
         self.targets: dict[str, DeliveryTarget] = {
             "sqs": SqsTarget(self.rt),
             "http": http,
@@ -116,9 +126,12 @@ class SnsService:
         writes += self.rt.subscriptions.load(self.rt.store, self.rt.topics.by_id)
         if writes:
             await self.rt.commit(writes)
+        self.outbox.load()
+        self.outbox.start()
 
     async def close(self) -> None:
-        """Nothing runs in the background yet (HTTP delivery will)."""
+        """Stop the HTTP/S sender (pending deliveries stay in the store)."""
+        await self.outbox.close()
 
     async def dispatch(self, request: object, ctx: RequestContext) -> object | None:
         handler = self.handlers.get(type(request))

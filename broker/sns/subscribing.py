@@ -178,8 +178,8 @@ class SubscriptionActions:
             "SubscriptionPrincipal": f"arn:aws:iam::{r.owner}:root",
         }
         if r.protocol in ("http", "https"):
-            out["EffectiveDeliveryPolicy"] = documents.effective_delivery_policy(
-                r.attributes.get("DeliveryPolicy") or sub.topic.attributes.get("DeliveryPolicy")
+            out["EffectiveDeliveryPolicy"] = documents.effective_subscription_delivery_policy(
+                r.attributes.get("DeliveryPolicy"), sub.topic.attributes.get("DeliveryPolicy"), r.protocol
             )
         out.update(r.attributes)
         if "FilterPolicy" in r.attributes and "FilterPolicyScope" not in r.attributes:
@@ -259,7 +259,7 @@ def _check_attribute(
     if name == "RedrivePolicy" and value:
         documents.redrive_target(value)
     if name == "DeliveryPolicy" and value:
-        documents.check_json_object(value, "DeliveryPolicy")
+        documents.check_delivery_policy(value, topic=False, prefix=where)
 
 
 def _endpoint_message(protocol: str) -> str:
