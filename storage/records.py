@@ -8,7 +8,7 @@ record holding its identity, timestamps, attributes and tags.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgpack
 
@@ -88,29 +88,37 @@ class QueueRecord(NamedTuple):
 
 
 def pack_body(record: MessageBody) -> bytes:
-    """Encode a body record."""
-    fields: list[object] = list(record)
-    fields[2] = [list(attribute) for attribute in record.attributes]
-    packed: bytes = msgpack.packb(fields, use_bin_type=True)
+    """Encode a body record (tuples, named or not, pack as msgpack arrays)."""
+    packed: bytes = msgpack.packb(record, use_bin_type=True)
     return packed
 
 
 def unpack_body(raw: bytes) -> MessageBody:
     """Decode a body record."""
-    fields = msgpack.unpackb(raw, raw=False)
-    fields[2] = tuple(MessageAttribute(*attribute) for attribute in fields[2])
-    return MessageBody(*fields)
+    record = _rebuild(MessageBody, msgpack.unpackb(raw, use_list=False))
+    if record.attributes:
+        record = record._replace(attributes=tuple(MessageAttribute._make(a) for a in record.attributes))
+    return record
 
 
 def pack_state(state: MessageState) -> bytes:
     """Encode a state record."""
-    packed: bytes = msgpack.packb(tuple(state))
+    packed: bytes = msgpack.packb(state)
     return packed
 
 
 def unpack_state(raw: bytes) -> MessageState:
     """Decode a state record."""
-    return MessageState(*msgpack.unpackb(raw))
+    return _rebuild(MessageState, msgpack.unpackb(raw, use_list=False))
+
+
+_R = TypeVar("_R", MessageBody, MessageState)
+
+
+def _rebuild(cls: type[_R], fields: tuple[Any, ...]) -> _R:
+    """A record from its packed fields; records written before a trailing field
+    was added have fewer fields and take that field's default."""
+    return cls._make(fields) if len(fields) == len(cls._fields) else cls(*fields)
 
 
 def pack_dedup(entry: DedupEntry) -> bytes:

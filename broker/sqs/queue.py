@@ -27,6 +27,7 @@ import heapq
 from collections import deque
 
 from broker.errors import MessageNotInflight
+from broker.sqs.attributes import int_attribute
 from broker.sqs.fifo import AttemptCache, DedupWindow
 from broker.sqs.ready import FifoReady, Ready, StandardReady
 from broker.sqs.redrive import RedrivePolicy, parse_redrive_policy
@@ -46,6 +47,8 @@ class Queue:
         self.ready: Ready = FifoReady() if self.fifo else StandardReady()
         self.dedup = DedupWindow(record.queue_id)
         self.attempts = AttemptCache()
+        self._numbers_of: dict[str, str] | None = None
+        self._numbers: dict[str, int] = {}
         self._redrive_text: str | None = None
         self._redrive: RedrivePolicy | None = None
         self.group_of: dict[int, str] = {}
@@ -68,6 +71,16 @@ class Queue:
     @property
     def attributes(self) -> dict[str, str]:
         return self.record.attributes
+
+    def number(self, name: str) -> int:
+        """An integer attribute (VisibilityTimeout, ...), parsed once per change of the attributes."""
+        attrs = self.record.attributes
+        if attrs is not self._numbers_of:
+            self._numbers_of, self._numbers = attrs, {}
+        value = self._numbers.get(name)
+        if value is None:
+            value = self._numbers[name] = int_attribute(attrs, name)
+        return value
 
     @property
     def redrive(self) -> RedrivePolicy | None:

@@ -1,7 +1,8 @@
 """Receipt handles: opaque, tamper-evident tokens naming one receive of one message.
 
 A handle is URL-safe base64 of ``version, queue id, sequence, receive count``
-followed by a truncated HMAC-SHA256 of those bytes under the server's secret.
+followed by a 96-bit keyed BLAKE2b MAC of those bytes under the server's secret
+(BLAKE2's keyed mode is a MAC; it costs a third of HMAC-SHA256 here).
 Queue ids are never reused, so a handle from a deleted queue, from another
 queue, or with any byte changed is rejected as ReceiptHandleIsInvalid.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import struct
 from typing import NamedTuple
 
 from broker.errors import ReceiptHandleIsInvalid
 
-_VERSION = 1
+_VERSION = 2
 _BODY = struct.Struct(">BQQI")
 _MAC_BYTES = 12
 
@@ -57,7 +59,7 @@ class ReceiptCodec:
         return Receipt(owner, seq, count)
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.digest(self._secret, body, "sha256")[:_MAC_BYTES]
+        return hashlib.blake2b(body, key=self._secret, digest_size=_MAC_BYTES).digest()
 
 
 def _invalid(handle: str) -> ReceiptHandleIsInvalid:

@@ -17,7 +17,7 @@ import asyncio
 
 from broker.context import RequestContext
 from broker.errors import OverLimit
-from broker.sqs import api, attributes, fifo, message
+from broker.sqs import api, fifo, message
 from broker.sqs.moving import Moved, move, queue_arn, settle
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import Receipt
@@ -54,10 +54,10 @@ class ReceiveActions:
         limit = req.max_number_of_messages or 1
         visibility = req.visibility_timeout
         if visibility is None:
-            visibility = attributes.int_attribute(queue.attributes, "VisibilityTimeout")
+            visibility = queue.number("VisibilityTimeout")
         wait = req.wait_time_seconds
         if wait is None:
-            wait = attributes.int_attribute(queue.attributes, "ReceiveMessageWaitTimeSeconds")
+            wait = queue.number("ReceiveMessageWaitTimeSeconds")
         attempt_id = req.receive_request_attempt_id if queue.fifo else None
         if attempt_id is not None:
             fifo.check_id("ReceiveRequestAttemptId", attempt_id)
@@ -106,7 +106,7 @@ class ReceiveActions:
             if long_poll:
                 return []
             raise OverLimit(f"Too many messages in flight (limit {MAX_INFLIGHT}).")
-        retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
+        retention_ms = queue.number("MessageRetentionPeriod") * 1000
         wanted_system = _wanted_system_attributes(req)
         policy = queue.redrive
         target = self.rt.registry.find(policy.target_account, policy.target_name) if policy else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from broker.context import RequestContext
 from broker.errors import BatchRequestTooLong, InvalidParameterValue, MissingParameter, ShoalError
 from broker.ids import new_id
-from broker.sqs import api, attributes, fifo, message
+from broker.sqs import api, fifo, message
 from broker.sqs.batch import check_entries, failure
 from broker.sqs.queue import Queue
 from broker.sqs.registry import seq_mark_key
@@ -149,7 +149,7 @@ class SendActions:
         user = message.convert_attributes(req.message_attributes)
         system = message.convert_attributes(req.message_system_attributes, system=True)
         size = len(body.encode()) + message.attributes_size(user)
-        max_size = attributes.int_attribute(queue.attributes, "MaximumMessageSize")
+        max_size = queue.number("MaximumMessageSize")
         if size > max_size:
             raise InvalidParameterValue(
                 f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
@@ -175,7 +175,7 @@ class SendActions:
                 return _Prepared(-1, now, group, [], duplicate)
         delay = req.delay_seconds
         if delay is None:
-            delay = attributes.int_attribute(queue.attributes, "DelaySeconds")
+            delay = queue.number("DelaySeconds")
         visible_at = now + delay * 1000
         seq, mark = queue.allocate_seq()
         sequence_number = fifo.sequence_number(seq) if queue.fifo else None

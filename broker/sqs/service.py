@@ -16,7 +16,7 @@ from typing import Any
 from broker.clock import Clock
 from broker.context import RequestContext
 from broker.errors import UnsupportedOperation
-from broker.sqs import api, attributes
+from broker.sqs import api
 from broker.sqs.management import QueueActions
 from broker.sqs.messaging import MessageActions
 from broker.sqs.move_tasks import MoveTasks
@@ -116,7 +116,7 @@ class SqsService:
         return removed
 
     def _expired_writes(self, queue: Queue, now: int) -> list[Write]:
-        retention_ms = attributes.int_attribute(queue.attributes, "MessageRetentionPeriod") * 1000
+        retention_ms = queue.number("MessageRetentionPeriod") * 1000
         writes: list[Write] = []
         while len(writes) < 2 * SWEEP_BATCH:
             seq = queue.ready.first()
