@@ -8,8 +8,9 @@ import httptools
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from bench.sqs import Endpoint, Signer
+from broker.connections import ConnectionPool
 from broker.errors import ShoalError
-from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
+from broker.http_connection import HttpConnection, HttpLimits
 from protocol.wire import HttpRequest, Reply
 
 SEND = Signer(Endpoint.parse("http://localhost:4566"), "us-east-1", "test").request(

@@ -35,6 +35,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol, cast
 
+from broker.connections import ConnectionPool
 from broker.context import RequestContext
 from broker.errors import (
     InvalidParameterValue,
@@ -86,48 +87,15 @@ class FrameHandler(Protocol):
         ...
 
 
-class BinaryPool:
-    """The live binary connections, for the connection cap, shutdown and the timeout tick."""
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.live: set[BinaryConnection] = set()
-        self.now = now
-        self._empty: asyncio.Future[None] | None = None
-
-    def add(self, conn: BinaryConnection) -> None:
-        self.live.add(conn)
-
-    def discard(self, conn: BinaryConnection) -> None:
-        self.live.discard(conn)
-        if not self.live and self._empty is not None and not self._empty.done():
-            self._empty.set_result(None)
-
-    def check_timeouts(self, now: float) -> None:
-        self.now = now
-        for conn in list(self.live):
-            conn.check_timeouts(now)
-
-    def shutdown(self) -> None:
-        for conn in list(self.live):
-            conn.shutdown()
-
-    def abort(self) -> None:
-        for conn in list(self.live):
-            conn.abort()
-
-    async def wait_empty(self) -> None:
-        if not self.live:
-            return
-        if self._empty is None or self._empty.done():
-            self._empty = asyncio.get_running_loop().create_future()
-        await self._empty
-
-
 class BinaryConnection(asyncio.Protocol):
     """The lifetime of one binary client connection."""
 
     def __init__(
-        self, handler: FrameHandler, pool: BinaryPool, limits: BinaryLimits, loop: asyncio.AbstractEventLoop
+        self,
+        handler: FrameHandler,
+        pool: ConnectionPool[BinaryConnection],
+        limits: BinaryLimits,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._handler = handler
         self._pool = pool

@@ -31,7 +31,8 @@ import stat
 import time
 from pathlib import Path
 
-from broker.binary_connection import BinaryConnection, BinaryLimits, BinaryPool
+from broker.binary_connection import BinaryConnection, BinaryLimits
+from broker.connections import ConnectionPool
 from broker.context import RequestContext
 from broker.errors import InternalFailure, InvalidParameterValue, ShoalError
 from broker.http_app import Dispatcher, shoal_version
@@ -135,7 +136,7 @@ class BinaryListener:
     ) -> None:
         self.app = app
         self.limits = limits
-        self.pool = BinaryPool()
+        self.pool = ConnectionPool[BinaryConnection]()
         self._host = host
         self._requested_port = port
         self._socket_path = socket_path

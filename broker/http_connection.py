@@ -39,6 +39,7 @@ from typing import Protocol, cast
 
 import httptools
 
+from broker.connections import ConnectionPool
 from broker.errors import RequestEntityTooLarge, ShoalError
 from protocol.wire import HttpRequest, Reply
 
@@ -73,50 +74,6 @@ class RequestHandler(Protocol):
     def reject(self, request: HttpRequest, error: ShoalError) -> Reply:
         """Render ``error`` for a request refused before its body was read."""
         ...
-
-
-class ConnectionPool:
-    """The live connections of one listener, for shutdown and the timeout tick.
-
-    ``now`` is a coarse clock (the loop's time at the last tick): connections
-    stamp idleness and request starts with it, so the hot path reads an
-    attribute instead of calling a clock.
-    """
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.live: set[HttpConnection] = set()
-        self.now = now
-        self._empty: asyncio.Future[None] | None = None
-
-    def add(self, conn: HttpConnection) -> None:
-        self.live.add(conn)
-
-    def discard(self, conn: HttpConnection) -> None:
-        self.live.discard(conn)
-        if not self.live and self._empty is not None and not self._empty.done():
-            self._empty.set_result(None)
-
-    def check_timeouts(self, now: float) -> None:
-        self.now = now
-        for conn in list(self.live):
-            conn.check_timeouts(now)
-
-    def shutdown(self) -> None:
-        """Close idle connections; let busy ones finish their pending replies, then close."""
-        for conn in list(self.live):
-            conn.shutdown()
-
-    def abort(self) -> None:
-        """Close every connection now, cancelling what it still waits for."""
-        for conn in list(self.live):
-            conn.abort()
-
-    async def wait_empty(self) -> None:
-        if not self.live:
-            return
-        if self._empty is None or self._empty.done():
-            self._empty = asyncio.get_running_loop().create_future()
-        await self._empty
 
 
 class _Slot:
@@ -171,7 +128,7 @@ class HttpConnection(asyncio.Protocol):
     def __init__(
         self,
         handler: RequestHandler,
-        pool: ConnectionPool,
+        pool: ConnectionPool[HttpConnection],
         limits: HttpLimits,
         loop: asyncio.AbstractEventLoop,
     ) -> None:

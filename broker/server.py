@@ -33,17 +33,18 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvloop
 
 from broker import http_outbound
-from broker.binary_connection import BinaryLimits, BinaryPool
+from broker.binary_connection import BinaryLimits
 from broker.binary_server import BinaryApp, BinaryListener
+from broker.connections import ConnectionPool
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from broker.core import Broker, BrokerConfig, CommitObserver, QueueStats
 from broker.http_app import HttpApp, Router
-from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
+from broker.http_connection import HttpConnection, HttpLimits
 from broker.http_sns import sns_routes
 from broker.metrics import Metrics
 
@@ -116,7 +117,7 @@ class Server:
         )
         self.metrics = metrics if metrics is not None else Metrics()
         self._router = router
-        self._pool = ConnectionPool()
+        self._pool: ConnectionPool[HttpConnection] = ConnectionPool()
         self._listener: asyncio.AbstractServer | None = None
         self._binary: BinaryListener | None = None
         self._tick: asyncio.TimerHandle | None = None
@@ -230,7 +231,7 @@ class Server:
             binary.pool.shutdown()
         await asyncio.sleep(0)  # let just-parsed requests reach the broker before it closes
         closing = asyncio.get_running_loop().create_task(self.broker.close())
-        pools: list[ConnectionPool | BinaryPool] = [self._pool]
+        pools: list[ConnectionPool[Any]] = [self._pool]
         if binary is not None:
             pools.append(binary.pool)
         try:

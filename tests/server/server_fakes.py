@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import httptools
 
+from broker.connections import ConnectionPool
 from broker.context import RequestContext
 from broker.core import CommitObserver, QueueStats
 from broker.errors import InvalidParameterValue, QueueDoesNotExist, ShoalError
 from broker.http_app import HttpApp
-from broker.http_connection import ConnectionPool, HttpConnection, HttpLimits
+from broker.http_connection import HttpConnection, HttpLimits
 from broker.metrics import Metrics
 from protocol.wire import Call, HttpRequest, Reply
 

@@ -9,8 +9,9 @@ import msgpack
 import pytest
 from server_fakes import MockTransport
 
-from broker.binary_connection import BinaryConnection, BinaryLimits, BinaryPool
+from broker.binary_connection import BinaryConnection, BinaryLimits
 from broker.binary_server import BinaryApp
+from broker.connections import ConnectionPool
 from broker.context import RequestContext
 from broker.errors import QueueDoesNotExist
 from broker.metrics import Metrics
@@ -62,7 +63,7 @@ class Wire:
             default_region="us-east-1",
             http_host="127.0.0.1:4566",
         )
-        self.pool = BinaryPool()
+        self.pool = ConnectionPool[BinaryConnection]()
         self.limits = limits or BinaryLimits()
         self.conn = self.connect()
         self.transport: MockTransport = self.conn._transport  # type: ignore[assignment]
