@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.model import ListShape, MapShape, Shape, StructureShape
-
 from broker.errors import (
     MissingParameter,
     SerializationException,
@@ -28,7 +26,8 @@ from broker.errors import (
     all_errors,
 )
 from protocol.binder import BindError, Scalars, binder
-from protocol.shapes import Operation, members, operations
+from protocol.shapes import Operation, operations
+from protocol.tree import TreeWriter
 
 SERVICES: dict[str, Callable[[], dict[str, Operation]]] = {"sqs": operations}
 """Each service's operation table (SNS and Kinesis join here)."""
@@ -92,61 +91,20 @@ def _bind_error(error: BindError) -> ShoalError:
 
 # -- writers ---------------------------------------------------------------------------------
 
-Render = Callable[[Any], Any]
-_WRITERS: dict[str, Render | None] = {}
-
-
-def writer(shape: Shape) -> Render | None:
-    """A function making a msgpack-ready value, or None when the value already is one."""
-    if shape.name in _WRITERS:
-        return _WRITERS[shape.name]
-    _WRITERS[shape.name] = None  # a recursive shape sees "no change" while it compiles
-    found = _compile(shape)
-    _WRITERS[shape.name] = found
-    return found
-
-
-def _compile(shape: Shape) -> Render | None:
-    if isinstance(shape, StructureShape):
-        fields = tuple((m.field, m.name, writer(m.shape)) for m in members(shape))
-
-        def structure(value: Any) -> Any:
-            out: dict[str, Any] = {}
-            for field, name, sub in fields:
-                item = getattr(value, field)
-                if item is not None:
-                    out[name] = item if sub is None else sub(item)
-            return out
-
-        return structure
-    if isinstance(shape, ListShape):
-        item = writer(shape.member)
-        if item is None:
-            return None
-        return lambda value: [item(x) for x in value]
-    if isinstance(shape, MapShape):
-        sub = writer(shape.value)
-        if sub is None:
-            return None
-        return lambda value: {k: sub(v) for k, v in value.items()}
-    return None
+_TREES = TreeWriter()  # msgpack carries bytes as bin: blobs pass through
 
 
 def render_result(op: Operation, result: object | None) -> dict[str, Any]:
     """The RESULT map of ``op`` (``{}`` for operations without output)."""
     if op.output is None or result is None:
         return {}
-    write = writer(op.output)
-    assert write is not None
-    out: dict[str, Any] = write(result)
+    out: dict[str, Any] = _TREES.write(op.output, result)
     return out
 
 
 def render_request(op: Operation, request: object) -> dict[str, Any]:
     """The params map of a typed request (the client's side)."""
-    write = writer(op.input)
-    assert write is not None
-    out: dict[str, Any] = write(request)
+    out: dict[str, Any] = _TREES.write(op.input, request)
     return out
 
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 
 import orjson
-from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from broker.context import RequestContext
 from broker.errors import MissingParameter, SerializationException, ShoalError, UnknownOperationException
 from protocol.binder import BindError, Scalars, binder
-from protocol.shapes import members, operation
+from protocol.shapes import operation
+from protocol.tree import TreeWriter
 from protocol.wire import Call, HttpRequest, Reply
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -103,50 +102,13 @@ def bind_error(error: BindError) -> ShoalError:
 
 # -- result writers ---------------------------------------------------------------------------
 
-Render = Callable[[object], object]
-_WRITERS: dict[str, Render | None] = {}
-
 
 def _b64(value: object) -> object:
     assert isinstance(value, bytes | bytearray | memoryview)
     return base64.b64encode(value).decode("ascii")
 
 
-def _writer(shape: Shape) -> Render | None:
-    """A function making a JSON-ready value, or None when the value is already one."""
-    if shape.name in _WRITERS:
-        return _WRITERS[shape.name]
-    found = _compile_writer(shape)
-    _WRITERS[shape.name] = found
-    return found
-
-
-def _compile_writer(shape: Shape) -> Render | None:
-    if isinstance(shape, StructureShape):
-        fields = tuple((m.field, m.name, _writer(m.shape)) for m in members(shape))
-
-        def structure(value: object) -> object:
-            out: dict[str, object] = {}
-            for field, name, sub in fields:
-                item = getattr(value, field)
-                if item is not None:
-                    out[name] = item if sub is None else sub(item)
-            return out
-
-        return structure
-    if isinstance(shape, ListShape):
-        item_writer = _writer(shape.member)
-        if item_writer is None:
-            return None
-        return lambda value: [item_writer(x) for x in value]  # type: ignore[attr-defined]
-    if isinstance(shape, MapShape):
-        value_writer = _writer(shape.value)
-        if value_writer is None:
-            return None
-        return lambda value: {k: value_writer(v) for k, v in value.items()}  # type: ignore[attr-defined]
-    if shape.type_name == "blob":
-        return _b64
-    return None
+_TREES = TreeWriter(blob=_b64)
 
 
 # -- the codec --------------------------------------------------------------------------------
@@ -180,9 +142,7 @@ class SqsJsonCodec:
         op = operation(call.action)
         body = b"{}"
         if op is not None and op.output is not None and result is not None:
-            writer = _writer(op.output)
-            assert writer is not None
-            body = orjson.dumps(writer(result))
+            body = orjson.dumps(_TREES.write(op.output, result))
         return Reply(200, _headers(call.ctx), body)
 
     def encode_error(self, error: ShoalError, ctx: RequestContext) -> Reply:

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import NO_RETRIES
+from shoal_server import NO_RETRIES
 
 DEFAULT_ACCOUNT = "000000000000"
 

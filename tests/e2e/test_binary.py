@@ -20,7 +20,7 @@ from typing import Any
 import botocore.exceptions
 import msgpack
 import pytest
-from conftest import ServerProcess, client_for, free_port
+from shoal_server import ServerProcess, client_for, free_port
 
 from broker import errors
 from protocol.client import AsyncClient, Client

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerProcess
 from e2e_support import error_code
+from shoal_server import ServerProcess
 
 ACCOUNT = "000000000000"
 

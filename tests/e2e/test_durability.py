@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conftest import client_for
 from e2e_support import md5_of_attributes, md5_of_body
+from shoal_server import client_for
 
 LOAD_SECONDS = 2.0
 SENDERS = 4

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerProcess, client_for
 from e2e_support import error_code
+from shoal_server import ServerProcess, client_for
 
 FIFO_ATTRIBUTES = ("FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from conftest import client_for
+from shoal_server import client_for
 
 
 @pytest.fixture(params=["json", "query"])

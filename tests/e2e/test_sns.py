@@ -17,10 +17,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import NO_RETRIES, ServerProcess, http_request
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from shoal_server import NO_RETRIES, ServerProcess, http_request
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,70 @@
+"""Typed results to plain trees: the inverse of :mod:`protocol.binder`.
+
+A :class:`TreeWriter` turns an ``api`` dataclass (and its nested dataclasses,
+lists and maps) into dicts keyed by AWS member names, ready for a serializer
+(orjson for JSON, msgpack for the binary protocol).  Writers are compiled once
+per shape; a shape whose values are already plain gets no writer at all
+(``None``), so scalars and lists of strings pass through untouched.  The only
+per-format choice is what a blob becomes: base64 text in JSON, raw bytes in
+msgpack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from protocol.shapes import members
+
+Render = Callable[[Any], Any]
+
+
+class TreeWriter:
+    """Compiles and caches one writer per shape, for one wire format."""
+
+    def __init__(self, blob: Render | None = None) -> None:
+        self._blob = blob
+        self._writers: dict[str, Render | None] = {}
+
+    def writer(self, shape: Shape) -> Render | None:
+        """A function making a serializer-ready value, or None when the value already is one."""
+        if shape.name in self._writers:
+            return self._writers[shape.name]
+        self._writers[shape.name] = None  # a recursive shape sees "no change" while it compiles
+        found = self._compile(shape)
+        self._writers[shape.name] = found
+        return found
+
+    def write(self, shape: Shape, value: object) -> Any:
+        """``value`` (of ``shape``) as a plain tree."""
+        render = self.writer(shape)
+        return value if render is None else render(value)
+
+    def _compile(self, shape: Shape) -> Render | None:
+        if isinstance(shape, StructureShape):
+            fields = tuple((m.field, m.name, self.writer(m.shape)) for m in members(shape))
+
+            def structure(value: Any) -> Any:
+                out: dict[str, Any] = {}
+                for field, name, sub in fields:
+                    item = getattr(value, field)
+                    if item is not None:
+                        out[name] = item if sub is None else sub(item)
+                return out
+
+            return structure
+        if isinstance(shape, ListShape):
+            item = self.writer(shape.member)
+            if item is None:
+                return None
+            return lambda value: [item(x) for x in value]
+        if isinstance(shape, MapShape):
+            sub = self.writer(shape.value)
+            if sub is None:
+                return None
+            return lambda value: {k: sub(v) for k, v in value.items()}
+        if shape.type_name == "blob":
+            return self._blob
+        return None
