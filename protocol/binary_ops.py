@@ -26,11 +26,14 @@ from broker.errors import (
     all_errors,
 )
 from protocol.binder import BindError, Scalars, binder
-from protocol.shapes import Operation, operations
+from protocol.shapes import SERVICES as SHAPES
+from protocol.shapes import Operation
 from protocol.tree import TreeWriter
 
-SERVICES: dict[str, Callable[[], dict[str, Operation]]] = {"sqs": operations}
-"""Each service's operation table (SNS and Kinesis join here)."""
+SERVICES: dict[str, Callable[[], dict[str, Operation]]] = {
+    name: shapes.operations for name, shapes in SHAPES.items()
+}
+"""Each service's operation table (Kinesis joins here)."""
 
 
 def _scalar(kind: type, name: str) -> Callable[[object], object]:
@@ -67,7 +70,7 @@ def find_operation(service: str, name: str) -> Operation:
 def bind_request(op: Operation, params: dict[str, Any]) -> object:
     """The typed request of ``op`` from its params map; raises the AWS error for bad input."""
     try:
-        return binder(op.input, SCALARS)(params)
+        return binder(op.input, SCALARS, SHAPES[op.service])(params)
     except BindError as error:
         raise _bind_error(error) from None
 
@@ -77,7 +80,7 @@ def bind_result(op: Operation, result: dict[str, Any]) -> object | None:
     if op.output is None:
         return None
     try:
-        return binder(op.output, SCALARS)(result)
+        return binder(op.output, SCALARS, SHAPES[op.service])(result)
     except BindError as error:
         raise _bind_error(error) from None
 
@@ -98,13 +101,13 @@ def render_result(op: Operation, result: object | None) -> dict[str, Any]:
     """The RESULT map of ``op`` (``{}`` for operations without output)."""
     if op.output is None or result is None:
         return {}
-    out: dict[str, Any] = _TREES.write(op.output, result)
+    out: dict[str, Any] = _TREES.write(op.output, result, SHAPES[op.service])
     return out
 
 
 def render_request(op: Operation, request: object) -> dict[str, Any]:
     """The params map of a typed request (the client's side)."""
-    out: dict[str, Any] = _TREES.write(op.input, request)
+    out: dict[str, Any] = _TREES.write(op.input, request, SHAPES[op.service])
     return out
 
 

@@ -42,6 +42,8 @@ class Operation:
     input: StructureShape
     request_cls: type
     output: StructureShape | None
+    service: str = "sqs"
+    """botocore's name of the service (a key of :data:`SERVICES`)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -103,11 +105,14 @@ class ServiceShapes:
             input=input_shape,
             request_cls=self.classes[input_shape.name],
             output=output if has_output else None,
+            service=self.name,
         )
 
 
 SQS = ServiceShapes("sqs", SQS_SHAPES)
 SNS = ServiceShapes("sns", SNS_SHAPES)
+SERVICES: dict[str, ServiceShapes] = {"sqs": SQS, "sns": SNS}
+"""Every service's shapes by botocore's service name."""
 
 
 def service_model() -> ServiceModel:

@@ -16,35 +16,36 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from protocol.shapes import members
+from protocol.shapes import SQS, ServiceShapes
 
 Render = Callable[[Any], Any]
 
 
 class TreeWriter:
-    """Compiles and caches one writer per shape, for one wire format."""
+    """Compiles and caches one writer per (service, shape), for one wire format."""
 
     def __init__(self, blob: Render | None = None) -> None:
         self._blob = blob
-        self._writers: dict[str, Render | None] = {}
+        self._writers: dict[tuple[str, str], Render | None] = {}
 
-    def writer(self, shape: Shape) -> Render | None:
+    def writer(self, shape: Shape, service: ServiceShapes = SQS) -> Render | None:
         """A function making a serializer-ready value, or None when the value already is one."""
-        if shape.name in self._writers:
-            return self._writers[shape.name]
-        self._writers[shape.name] = None  # a recursive shape sees "no change" while it compiles
-        found = self._compile(shape)
-        self._writers[shape.name] = found
+        key = (service.name, shape.name)  # shape names repeat across services
+        if key in self._writers:
+            return self._writers[key]
+        self._writers[key] = None  # a recursive shape sees "no change" while it compiles
+        found = self._compile(shape, service)
+        self._writers[key] = found
         return found
 
-    def write(self, shape: Shape, value: object) -> Any:
-        """``value`` (of ``shape``) as a plain tree."""
-        render = self.writer(shape)
+    def write(self, shape: Shape, value: object, service: ServiceShapes = SQS) -> Any:
+        """``value`` (of ``service``'s ``shape``) as a plain tree."""
+        render = self.writer(shape, service)
         return value if render is None else render(value)
 
-    def _compile(self, shape: Shape) -> Render | None:
+    def _compile(self, shape: Shape, service: ServiceShapes) -> Render | None:
         if isinstance(shape, StructureShape):
-            fields = tuple((m.field, m.name, self.writer(m.shape)) for m in members(shape))
+            fields = tuple((m.field, m.name, self.writer(m.shape, service)) for m in service.members(shape))
 
             def structure(value: Any) -> Any:
                 out: dict[str, Any] = {}
@@ -56,12 +57,12 @@ class TreeWriter:
 
             return structure
         if isinstance(shape, ListShape):
-            item = self.writer(shape.member)
+            item = self.writer(shape.member, service)
             if item is None:
                 return None
             return lambda value: [item(x) for x in value]
         if isinstance(shape, MapShape):
-            sub = self.writer(shape.value)
+            sub = self.writer(shape.value, service)
             if sub is None:
                 return None
             return lambda value: {k: sub(v) for k, v in value.items()}

@@ -102,6 +102,31 @@ def test_sent_by_boto_received_by_binary_and_back(boto: Any, binary: Client) -> 
     assert binary.receive_message(url) == []
 
 
+def test_sns_over_binary_fans_out_to_a_queue_boto_reads(boto: Any, binary: Client) -> None:
+    """SNS joins the binary protocol: the same topic, subscription and publish as over Query."""
+    url = binary.call("CreateQueue", QueueName=_name("sns-target")).queue_url
+    arn = binary.call("GetQueueAttributes", QueueUrl=url, AttributeNames=["QueueArn"]).attributes["QueueArn"]
+    topic = binary.call("CreateTopic", service="sns", Name=_name("topic")).topic_arn
+    sub = binary.call(
+        "Subscribe",
+        service="sns",
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    ).subscription_arn
+    assert sub.startswith(topic + ":")
+    published = binary.call("Publish", service="sns", TopicArn=topic, Message="over the binary port")
+    got = boto.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    assert [m["Body"] for m in got] == ["over the binary port"]
+    assert published.message_id
+    listed = binary.call("ListSubscriptionsByTopic", service="sns", TopicArn=topic).subscriptions
+    assert [s.subscription_arn for s in listed] == [sub]
+    with pytest.raises(errors.NotFound):
+        binary.call("GetTopicAttributes", service="sns", TopicArn=topic + "-missing")
+
+
 @pytest.mark.parametrize(
     ("operation", "params"),
     [
