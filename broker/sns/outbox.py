@@ -12,8 +12,9 @@ resends the same body (same MessageId and Signature).  After the last retry
 a notification goes to the subscription's RedrivePolicy dead-letter queue
 (body as it would have been posted, message attributes ``ErrorCode``,
 ``ErrorMessage``, ``RequestID``), or is dropped and logged; a confirmation is
-dropped.  ``throttlePolicy.maxReceivesPerSecond`` spaces attempts to one
-subscription.  A delivery whose subscription is gone is dropped.
+dropped.  ``throttlePolicy.maxReceivesPerSecond`` spaces the attempts of one
+subscription's notifications (not its confirmation).  A delivery whose
+subscription is gone is dropped.
 
 Durability: a delivery is an :class:`~storage.records.OutboxRecord` under
 meta key ``sns:o:`` + u64 sequence, written in the publish's (or
@@ -35,7 +36,6 @@ ManualClock) also wakes it whenever it is advanced.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import heapq
 import logging
@@ -241,7 +241,7 @@ class Outbox:
             if record is None:
                 continue
             sub = self._subscription(record)
-            if sub is not None:
+            if sub is not None and record.message_type == NOTIFICATION:
                 slot = self._throttle(sub, now)
                 if slot is not None:
                     self._schedule(seq, slot)
@@ -288,8 +288,12 @@ class Outbox:
             due = self.next_due_ms()
             if due is not None and len(self._tasks) < MAX_IN_FLIGHT:
                 timeout = min(max(due - self.rt.now_ms(), 0) / 1000, RECHECK_SECONDS)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            # A timer that sets the event, not wait_for: wait_for can swallow a cancellation (3.11).
+            timer = asyncio.get_running_loop().call_later(timeout, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
 
     async def _attempt(self, seq: int, record: OutboxRecord, sub: Subscription | None) -> None:
         try:
