@@ -224,7 +224,7 @@ def test_raw_delivery_and_4xx_is_not_retried(
 
 
 def test_exhausted_delivery_lands_in_the_dead_letter_queue(
-    sns: Any, sqs: Any, subscriber: Subscriber, name: Callable[[], str]
+    server: ServerProcess, sns: Any, sqs: Any, subscriber: Subscriber, name: Callable[[], str]
 ) -> None:
     dlq_url = sqs.create_queue(QueueName=name())["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -248,6 +248,14 @@ def test_exhausted_delivery_lands_in_the_dead_letter_queue(
     assert json.loads(message["Body"])["MessageId"] == message_id
     assert set(message["MessageAttributes"]) == {"ErrorCode", "ErrorMessage", "RequestID"}
     assert [subscriber.next().status for _ in range(2)] == [500, 500]
+    with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    counts = {
+        line.split('"')[1]: float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("shoal_sns_deliveries_total{")
+    }
+    assert counts["dead_lettered"] >= 1 and counts["failed"] >= 2 and counts["attempted"] >= 3
 
 
 def test_pending_delivery_survives_sigkill(
