@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ from broker.errors import (
     SnsInvalidBatchEntryId,
     SnsTooManyEntriesInBatchRequest,
 )
+from broker.ids import new_id
 from broker.sns import api, documents, fifo, messages
 from broker.sns.delivery import DeliveryTarget
 from broker.sns.envelope import Notification
@@ -166,17 +166,21 @@ class PublishActions:
         messages.check_size(message, attributes, self._max_size(topic))
         dedup_id = self._check_fifo_rules(topic, req)
         now = self.rt.now_ms()
-        message_id = str(uuid.uuid4())
+        message_id = new_id()
         prepared = _Prepared(message_id, None)
         if topic.fifo:
             assert dedup_id is not None
             sequence = self._sequence(topic)
-            seen = sequence.find(dedup_id, now)
+            seen = sequence.window.find(self.rt.store, dedup_id, now)
             if seen is not None:
                 return _Prepared(seen.message_id, seen.sequence_number)
             prepared.sequence_number, mark = sequence.next()
             prepared.writes.append(mark)
-            prepared.writes += sequence.record(dedup_id, message_id, prepared.sequence_number, now)
+            dedup_writes, token = sequence.window.record(
+                self.rt.store, dedup_id, message_id, prepared.sequence_number, now
+            )
+            prepared.writes += dedup_writes
+            prepared.settles.append(lambda: sequence.window.committed(token))
         note = Notification(
             message_id=message_id,
             topic_arn=topic.arn,
@@ -207,7 +211,7 @@ class PublishActions:
     def _sequence(self, topic: Topic) -> fifo.TopicSequence:
         found = self.sequences.get(topic.topic_id)
         if found is None:
-            found = fifo.TopicSequence.load(self.rt.store, topic.topic_id, self.rt.now_ms())
+            found = fifo.TopicSequence.load(self.rt.store, topic.topic_id)
             self.sequences[topic.topic_id] = found
         return found
 

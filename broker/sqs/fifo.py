@@ -5,8 +5,8 @@ receive-attempt cache.
   with ContentBasedDeduplication) was seen within the last 5 minutes is
   acknowledged with the original MessageId and SequenceNumber and not enqueued.
   The scope is the queue or, with ``DeduplicationScope=messageGroup``, the
-  group.  Entries are kept in memory and in LMDB (meta database, key
-  ``dd:`` + queue id + scope key), so a restart keeps the window.
+  group.  The window itself is :class:`broker.dedup.DedupWindow` (in LMDB,
+  under ``dd:`` + queue id), so a restart keeps it.
 * SequenceNumber: 20 decimal digits derived from the queue's message seq, so
   strictly increasing per queue and stable across restarts.
 * ReceiveRequestAttemptId: a retried receive with the same id within 5 minutes
@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import deque
 from dataclasses import dataclass, field
 
 from broker.errors import InvalidParameterValue
-from storage import keys
-from storage.records import DedupEntry, pack_dedup, unpack_dedup
-from storage.store import Db, LmdbStore, Write, delete, delete_prefix, put
 
-DEDUP_WINDOW_MS = 5 * 60 * 1000
 ATTEMPT_WINDOW_MS = 5 * 60 * 1000
 SEQUENCE_BASE = 10**19
 _ID = re.compile(r"^[!-~]{1,128}$")  # alphanumerics and punctuation, 1 to 128
@@ -51,60 +46,6 @@ def sequence_number(seq: int) -> str:
 def content_dedup_id(body: str) -> str:
     """The deduplication id ContentBasedDeduplication derives from a body."""
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _dedup_prefix(queue_id: int) -> bytes:
-    return DEDUP_PREFIX + keys.u64(queue_id)
-
-
-@dataclass
-class DedupWindow:
-    """One queue's deduplication ids seen in the last 5 minutes."""
-
-    queue_id: int
-    entries: dict[str, DedupEntry] = field(default_factory=dict)
-    expiry: deque[tuple[int, str]] = field(default_factory=deque)
-
-    def load(self, store: LmdbStore, now_ms: int) -> None:
-        """Rebuild from the store, skipping expired entries."""
-        prefix = _dedup_prefix(self.queue_id)
-        for key, raw in store.scan(Db.META, prefix):
-            entry = unpack_dedup(raw)
-            if entry.expires_ms > now_ms:
-                scope_key = key[len(prefix) :].decode()
-                self.entries[scope_key] = entry
-                self.expiry.append((entry.expires_ms, scope_key))
-        self.expiry = deque(sorted(self.expiry))
-
-    def find(self, scope_key: str, now_ms: int) -> DedupEntry | None:
-        """The live entry for ``scope_key``, if any."""
-        entry = self.entries.get(scope_key)
-        return entry if entry is not None and entry.expires_ms > now_ms else None
-
-    def record(self, scope_key: str, entry: DedupEntry, now_ms: int) -> list[Write]:
-        """Remember a send; return the writes that persist it and drop expired entries."""
-        writes = self._expire(now_ms)
-        self.entries[scope_key] = entry
-        self.expiry.append((entry.expires_ms, scope_key))
-        writes.append(put(Db.META, self._key(scope_key), pack_dedup(entry)))
-        return writes
-
-    def drop_all(self) -> Write:
-        """The write that forgets every entry (the queue is deleted)."""
-        return delete_prefix(Db.META, _dedup_prefix(self.queue_id))
-
-    def _expire(self, now_ms: int) -> list[Write]:
-        writes: list[Write] = []
-        while self.expiry and self.expiry[0][0] <= now_ms:
-            expires, scope_key = self.expiry.popleft()
-            entry = self.entries.get(scope_key)
-            if entry is not None and entry.expires_ms == expires:
-                del self.entries[scope_key]
-                writes.append(delete(Db.META, self._key(scope_key)))
-        return writes
-
-    def _key(self, scope_key: str) -> bytes:
-        return _dedup_prefix(self.queue_id) + scope_key.encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,7 @@ class QueueActions:
                 delete(Db.META, seq_mark_key(queue.queue_id)),
                 delete_prefix(Db.BODIES, prefix),
                 delete_prefix(Db.STATES, prefix),
-                queue.dedup.drop_all(),
+                *queue.dedup.drop_all(),
             ]
         )
 

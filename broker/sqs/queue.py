@@ -26,11 +26,14 @@ import contextlib
 import heapq
 from collections import deque
 
+from broker.dedup import DedupWindow
 from broker.errors import MessageNotInflight
+from broker.sqs import fifo
 from broker.sqs.attributes import int_attribute
-from broker.sqs.fifo import AttemptCache, DedupWindow
+from broker.sqs.fifo import AttemptCache
 from broker.sqs.ready import FifoReady, Ready, StandardReady
 from broker.sqs.redrive import RedrivePolicy, parse_redrive_policy
+from storage.keys import u64
 from storage.records import MessageState, QueueRecord
 
 SEQ_RESERVATION = 1 << 16
@@ -45,7 +48,7 @@ class Queue:
         self.record = record
         self.fifo = record.attributes.get("FifoQueue") == "true"
         self.ready: Ready = FifoReady() if self.fifo else StandardReady()
-        self.dedup = DedupWindow(record.queue_id)
+        self.dedup = DedupWindow(fifo.DEDUP_PREFIX + u64(record.queue_id))
         self.attempts = AttemptCache()
         self._numbers_of: dict[str, str] | None = None
         self._numbers: dict[str, int] = {}

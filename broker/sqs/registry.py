@@ -76,8 +76,6 @@ class QueueRegistry:
             queue = Queue(record, next_seq)
             for key, value in store.scan(Db.STATES, keys.queue_prefix(record.queue_id)):
                 queue.load(keys.split_message_key(key)[1], unpack_state(value), now_ms)
-            if queue.fifo:
-                queue.dedup.load(store, now_ms)
             self._add(queue)
 
     def allocate_id(self) -> tuple[int, Write]:

@@ -27,7 +27,7 @@ from broker.sqs.queue import Queue
 from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
-from storage.records import DedupEntry, MessageAttribute, MessageBody, MessageState, pack_body, pack_state
+from storage.records import MessageAttribute, MessageBody, MessageState, pack_body, pack_state
 from storage.store import Db, Write, put
 
 MAX_BATCH_BYTES = 1_048_576
@@ -44,6 +44,8 @@ class _Prepared:
     group: str | None
     writes: list[Write]
     result: api.SendMessageResult
+    dedup_token: int = 0
+    """The FIFO deduplication entry's token (0: none), released once committed."""
 
     @property
     def duplicate(self) -> bool:
@@ -131,6 +133,9 @@ class SendActions:
     def _index(self, queue: Queue, prepared: list[_Prepared]) -> None:
         """Committed sends join the queue's index and wake its long-polls."""
         now = self.rt.now_ms()
+        tokens = [item.dedup_token for item in prepared if item.dedup_token]
+        if tokens:
+            queue.dedup.committed(max(tokens))
         fresh = [item for item in prepared if not item.duplicate]
         visible = 0
         for item in fresh:
@@ -163,7 +168,7 @@ class SendActions:
         if dedup_id is not None:
             scope = queue.attributes.get("DeduplicationScope")
             scope_key = f"{group}\n{dedup_id}" if scope == "messageGroup" else dedup_id
-            seen = queue.dedup.find(scope_key, now)
+            seen = queue.dedup.find(self.rt.store, scope_key, now)
             if seen is not None:
                 duplicate = api.SendMessageResult(
                     message_id=seen.message_id,
@@ -196,9 +201,12 @@ class SendActions:
         writes = [put(Db.BODIES, key, pack_body(record)), put(Db.STATES, key, pack_state(state))]
         if mark is not None:
             writes.append(put(Db.META, seq_mark_key(queue.queue_id), keys.u64(mark)))
+        dedup_token = 0
         if dedup_id is not None and sequence_number is not None:
-            entry = DedupEntry(now + fifo.DEDUP_WINDOW_MS, record.message_id, sequence_number)
-            writes += queue.dedup.record(scope_key, entry, now)
+            dedup_writes, dedup_token = queue.dedup.record(
+                self.rt.store, scope_key, record.message_id, sequence_number, now
+            )
+            writes += dedup_writes
         result = api.SendMessageResult(
             message_id=record.message_id,
             md5_of_message_body=md5_body,
@@ -206,7 +214,7 @@ class SendActions:
             md5_of_message_system_attributes=md5_system,
             sequence_number=sequence_number,
         )
-        return _Prepared(seq, visible_at, group, writes, result)
+        return _Prepared(seq, visible_at, group, writes, result, dedup_token)
 
     @staticmethod
     def _check_queue_type_rules(queue: Queue, req: SendRequest) -> str | None:
