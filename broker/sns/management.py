@@ -13,7 +13,7 @@ ListTopics pages by 100, the token being the last ARN of the previous page.
 from __future__ import annotations
 
 from broker.context import RequestContext
-from broker.errors import InvalidParameter, SnsResourceNotFound, TagLimitExceeded
+from broker.errors import InvalidParameter, SnsResourceNotFound, TagLimitExceeded, TopicLimitExceeded
 from broker.sns import api, documents, fifo
 from broker.sns.runtime import SnsRuntime
 from broker.sns.topics import Topic, check_name, split_arn
@@ -22,6 +22,9 @@ from storage.store import Write
 
 PAGE = 100
 MAX_TAGS = 50
+MAX_STANDARD_TOPICS = 100_000
+MAX_FIFO_TOPICS = 1_000
+"""AWS's quotas per account and region."""
 SETTABLE = frozenset(
     {
         "DeliveryPolicy",
@@ -103,6 +106,12 @@ class TopicActions:
                     "Invalid parameter: Tags Reason: Topic already exists with different tags"
                 )
             return api.CreateTopicResponse(topic_arn=existing.arn)
+        limit = MAX_FIFO_TOPICS if fifo else MAX_STANDARD_TOPICS
+        if (
+            sum(topic.fifo == fifo for topic in self.rt.topics.of_account(ctx.region, ctx.account_id))
+            >= limit
+        ):
+            raise TopicLimitExceeded("Topic limit exceeded")
         topic_id, counter = self.rt.topics.allocate_id()
         record = TopicRecord(
             topic_id, ctx.account_id, ctx.region, req.name, self.rt.now_ms(), attributes, tags

@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 
 from broker.context import RequestContext
-from broker.errors import InvalidParameter, NotFound
+from broker.errors import FilterPolicyLimitExceeded, InvalidParameter, NotFound
+from broker.ids import new_id
 from broker.sns import api, documents, envelope
 from broker.sns.delivery import DeliveryTarget
 from broker.sns.filter_policy import MESSAGE_PREFIX, SCOPES, compile_filter_policy
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
-from broker.sns.topics import split_arn
+from broker.sns.topics import Topic, split_arn
 from storage.records import SubscriptionRecord
 from storage.store import Write
 
 PAGE = 100
+MAX_FILTER_POLICIES_PER_TOPIC = 200
+MAX_FILTER_POLICIES_PER_ACCOUNT = 10_000
 PENDING = "pending confirmation"
 SETTABLE = frozenset(
     {
@@ -94,7 +96,7 @@ class SubscriptionActions:
                 return api.SubscribeResponse(subscription_arn=sub.arn if confirmed else PENDING)
         confirmed = protocol == "sqs" and endpoint.split(":")[4] == ctx.account_id
         record = SubscriptionRecord(
-            subscription_id=str(uuid.uuid4()),
+            subscription_id=new_id(),
             topic_id=topic.topic_id,
             owner=ctx.account_id,
             protocol=protocol,
@@ -106,6 +108,8 @@ class SubscriptionActions:
         )
         sub = Subscription(record, topic)
         sub.filter_policy()  # compiled (and validated) before it is stored
+        if "FilterPolicy" in attributes:
+            self._check_filter_policy_quota(topic, ctx.account_id)
         writes: list[Write] = [sub.write()]
         settle = None
         if not confirmed:
@@ -199,9 +203,22 @@ class SubscriptionActions:
             attributes[req.attribute_name] = value
         updated = Subscription(sub.record._replace(attributes=attributes), sub.topic)
         updated.filter_policy()
+        if req.attribute_name == "FilterPolicy" and value and "FilterPolicy" not in sub.attributes:
+            self._check_filter_policy_quota(sub.topic, ctx.account_id)
         sub.record = updated.record
         await self.rt.commit([sub.write()])
         return None
+
+    def _check_filter_policy_quota(self, topic: Topic, account_id: str) -> None:
+        """AWS's quotas: 200 filter policies per topic, 10,000 per account."""
+        on_topic = sum("FilterPolicy" in sub.attributes for sub in self.rt.subscriptions.of_topic(topic))
+        if on_topic >= MAX_FILTER_POLICIES_PER_TOPIC:
+            raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
+        in_account = sum(
+            "FilterPolicy" in sub.attributes for sub in self.rt.subscriptions.of_account(account_id)
+        )
+        if in_account >= MAX_FILTER_POLICIES_PER_ACCOUNT:
+            raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
 
     def _resolve(self, arn: str, ctx: RequestContext) -> Subscription:
         sub = self.rt.subscriptions.by_arn(arn)
@@ -216,7 +233,7 @@ class SubscriptionActions:
     def _confirmation(self, sub: Subscription, ctx: RequestContext) -> dict[str, object]:
         assert sub.record.token is not None
         return envelope.confirmation(
-            message_id=str(uuid.uuid4()),
+            message_id=new_id(),
             token=sub.record.token,
             topic_arn=sub.topic.arn,
             timestamp_ms=self.rt.now_ms(),

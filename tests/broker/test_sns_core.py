@@ -115,3 +115,63 @@ async def test_message_size_limit(broker: Broker, ctx: RequestContext) -> None:
     await sns(broker, ctx, api.Publish(topic_arn=topic, message="x" * 262_144))
     with pytest.raises(InvalidParameter, match="Message too long"):
         await sns(broker, ctx, api.Publish(topic_arn=topic, message="x" * 262_145))
+
+
+async def test_topic_quota_per_account_and_kind(
+    broker: Broker, ctx: RequestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.errors import TopicLimitExceeded
+    from broker.sns import management
+
+    monkeypatch.setattr(management, "MAX_FIFO_TOPICS", 2)
+    fifo = {"FifoTopic": "true"}
+    for name in ("a.fifo", "b.fifo"):
+        await sns(broker, ctx, api.CreateTopic(name=name, attributes=fifo))
+    with pytest.raises(TopicLimitExceeded):
+        await sns(broker, ctx, api.CreateTopic(name="c.fifo", attributes=fifo))
+    await sns(broker, ctx, api.CreateTopic(name="a.fifo", attributes=fifo))  # idempotent: still fine
+    await sns(broker, ctx, api.CreateTopic(name="standard"))  # the other kind has its own quota
+    other = RequestContext(account_id="111111111111", host=ctx.host)
+    await sns(broker, other, api.CreateTopic(name="c.fifo", attributes=fifo))  # and each account
+
+
+async def test_filter_policy_quota_per_topic(
+    broker: Broker, sqs: Sqs, ctx: RequestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.errors import FilterPolicyLimitExceeded
+    from broker.sns import subscribing
+
+    monkeypatch.setattr(subscribing, "MAX_FILTER_POLICIES_PER_TOPIC", 1)
+    topic = (await sns(broker, ctx, api.CreateTopic(name="t"))).topic_arn
+    policy = {"FilterPolicy": '{"k": ["v"]}'}
+    for name in ("q0", "q1"):
+        await sqs.create(name)
+    endpoint = f"arn:aws:sqs:us-east-1:{ctx.account_id}:"
+    await sns(
+        broker,
+        ctx,
+        api.Subscribe(topic_arn=topic, protocol="sqs", endpoint=endpoint + "q0", attributes=policy),
+    )
+    with pytest.raises(FilterPolicyLimitExceeded):
+        await sns(
+            broker,
+            ctx,
+            api.Subscribe(topic_arn=topic, protocol="sqs", endpoint=endpoint + "q1", attributes=policy),
+        )
+    plain = await sns(
+        broker,
+        ctx,
+        api.Subscribe(
+            topic_arn=topic, protocol="sqs", endpoint=endpoint + "q1", return_subscription_arn=True
+        ),
+    )
+    with pytest.raises(FilterPolicyLimitExceeded):
+        await sns(
+            broker,
+            ctx,
+            api.SetSubscriptionAttributes(
+                subscription_arn=plain.subscription_arn,
+                attribute_name="FilterPolicy",
+                attribute_value='{"k": ["v"]}',
+            ),
+        )
