@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from broker.context import RequestContext
 from broker.errors import InvalidParameter, SnsResourceNotFound, TagLimitExceeded, TopicLimitExceeded
-from broker.sns import api, documents, fifo
+from broker.sns import api, documents, fifo, messages
 from broker.sns.runtime import SnsRuntime
 from broker.sns.topics import Topic, check_name, split_arn
 from storage.records import TopicRecord
@@ -175,6 +175,8 @@ class TopicActions:
             attributes.pop(req.attribute_name, None)
         else:
             attributes[req.attribute_name] = value
+        protocols = [sub.protocol for sub in self.rt.subscriptions.of_topic(topic)]
+        messages.check_large_message_topic(messages.max_size(attributes), protocols)
         await self._save(topic, topic.record._replace(attributes=attributes))
         return None
 

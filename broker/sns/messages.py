@@ -106,3 +106,31 @@ def envelope_view(attributes: tuple[MessageAttribute, ...]) -> dict[str, dict[st
 
 def _b64(value: bytes | None) -> str:
     return base64.b64encode(value or b"").decode("ascii")
+
+
+LARGE_MESSAGE_PROTOCOLS = frozenset({"sqs", "lambda", "firehose"})
+LARGE_MESSAGE_MAX_SUBSCRIPTIONS = 100
+
+
+def check_large_message_topic(max_size: int, protocols: list[str]) -> None:
+    """AWS's rule for topics whose MaximumMessageSize is above 256 KiB: only SQS, Lambda
+    and Firehose subscriptions, at most 100 of them (InvalidParameter otherwise)."""
+    if max_size <= DEFAULT_MAX_SIZE:
+        return
+    if len(protocols) > LARGE_MESSAGE_MAX_SUBSCRIPTIONS:
+        raise InvalidParameter(
+            f"Invalid parameter: A topic with a MaximumMessageSize above {DEFAULT_MAX_SIZE} bytes supports "
+            f"at most {LARGE_MESSAGE_MAX_SUBSCRIPTIONS} subscriptions"
+        )
+    unsupported = sorted(set(protocols) - LARGE_MESSAGE_PROTOCOLS)
+    if unsupported:
+        raise InvalidParameter(
+            f"Invalid parameter: A topic with a MaximumMessageSize above {DEFAULT_MAX_SIZE} bytes supports "
+            f"only sqs, lambda and firehose subscriptions, not {unsupported[0]}"
+        )
+
+
+def max_size(attributes: Mapping[str, str]) -> int:
+    """A topic's MaximumMessageSize (256 KiB unless raised)."""
+    raw = attributes.get("MaximumMessageSize")
+    return int(raw) if raw else DEFAULT_MAX_SIZE

@@ -148,8 +148,7 @@ class PublishActions:
                 settle()
 
     def _max_size(self, topic: Topic) -> int:
-        raw = topic.attributes.get("MaximumMessageSize")
-        return int(raw) if raw else messages.DEFAULT_MAX_SIZE
+        return messages.max_size(topic.attributes)
 
     def _prepare(self, topic: Topic, req: Entry, ctx: RequestContext) -> _Prepared:
         message = req.message

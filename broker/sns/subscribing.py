@@ -20,7 +20,7 @@ import secrets
 from broker.context import RequestContext
 from broker.errors import FilterPolicyLimitExceeded, InvalidParameter, NotFound
 from broker.ids import new_id
-from broker.sns import api, documents, envelope
+from broker.sns import api, documents, envelope, messages
 from broker.sns.delivery import DeliveryTarget
 from broker.sns.filter_policy import MESSAGE_PREFIX, SCOPES, compile_filter_policy
 from broker.sns.runtime import SnsRuntime
@@ -108,6 +108,8 @@ class SubscriptionActions:
         )
         sub = Subscription(record, topic)
         sub.filter_policy()  # compiled (and validated) before it is stored
+        protocols = [other.protocol for other in self.rt.subscriptions.of_topic(topic)]
+        messages.check_large_message_topic(messages.max_size(topic.attributes), [*protocols, protocol])
         if "FilterPolicy" in attributes:
             self._check_filter_policy_quota(topic, ctx.account_id)
         writes: list[Write] = [sub.write()]

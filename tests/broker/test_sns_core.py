@@ -175,3 +175,44 @@ async def test_filter_policy_quota_per_topic(
                 attribute_value='{"k": ["v"]}',
             ),
         )
+
+
+async def test_a_topic_raised_above_256_kib_takes_only_sqs_lambda_and_firehose(
+    broker: Broker, sqs: Sqs, ctx: RequestContext
+) -> None:
+    topic = (await sns(broker, ctx, api.CreateTopic(name="big"))).topic_arn
+    await sqs.create("q0")
+    endpoint = f"arn:aws:sqs:us-east-1:{ctx.account_id}:q0"
+    await sns(broker, ctx, api.Subscribe(topic_arn=topic, protocol="sqs", endpoint=endpoint))
+    raise_size = api.SetTopicAttributes(
+        topic_arn=topic, attribute_name="MaximumMessageSize", attribute_value="1048576"
+    )
+    await sns(broker, ctx, raise_size)
+    with pytest.raises(InvalidParameter, match="only sqs, lambda and firehose"):
+        await sns(broker, ctx, api.Subscribe(topic_arn=topic, protocol="email", endpoint="a@example.com"))
+    big = "x" * 500_000
+    await sns(broker, ctx, api.Publish(topic_arn=topic, message=big))
+    [message] = await sqs.receive(await sqs.create("q0"))
+    assert json.loads(message.body)["Message"] == big
+
+
+async def test_a_topic_with_email_subscribers_cannot_be_raised_above_256_kib(
+    broker: Broker, ctx: RequestContext
+) -> None:
+    topic = (await sns(broker, ctx, api.CreateTopic(name="mixed"))).topic_arn
+    await sns(broker, ctx, api.Subscribe(topic_arn=topic, protocol="email", endpoint="a@example.com"))
+    with pytest.raises(InvalidParameter, match="not email"):
+        await sns(
+            broker,
+            ctx,
+            api.SetTopicAttributes(
+                topic_arn=topic, attribute_name="MaximumMessageSize", attribute_value="300000"
+            ),
+        )
+    await sns(
+        broker,
+        ctx,
+        api.SetTopicAttributes(
+            topic_arn=topic, attribute_name="MaximumMessageSize", attribute_value="200000"
+        ),
+    )
