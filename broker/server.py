@@ -26,6 +26,7 @@ or ``await serve(config)``, which also stops on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import enum
 import logging
@@ -205,6 +206,11 @@ class Server:
         if sns is not None:
             self.metrics.watch_deliveries(sns.outbox.statistics)
         self.broker.commit_observers.append(self.metrics.observe_commit)
+        # Everything loaded so far (service models, the rebuilt indexes) lives for the
+        # whole run: move it out of the collector's sight, so a full collection
+        # later does not walk it and stall the loop for milliseconds.
+        gc.collect()
+        gc.freeze()
         await self._listener.start_serving()
         if self._binary is not None:
             await self._binary.start_serving()
