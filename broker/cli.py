@@ -84,6 +84,13 @@ SERVE_OPTIONS = (
     _Option("--region", DEFAULT_REGION, str, "region of requests that name none"),
     _Option("--log-level", "info", _choice(LEVELS), "one of " + ", ".join(LEVELS)),
     _Option(
+        "--config",
+        "",
+        _optional_path,
+        "file declaring queues, topics and streams at start-up (part of the CLI contract; "
+        "not supported yet: giving one is an error)",
+    ),
+    _Option(
         "--durability",
         "fsync",
         _choice(("fsync", "relaxed")),
@@ -147,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(args_list[1:])
     args = build_parser().parse_args(args_list)
     configure(args.log_level)
+    if args.config is not None:
+        log.error("cannot start: --config %s: configuration files are not supported yet", args.config)
+        return 2
     config = server_config(args)
     try:
         return run(config)
