@@ -224,6 +224,14 @@ class ReceiveActions:
                 name: value for name, value in values.items() if name in wanted_system and value is not None
             }
         selected = message.select_attributes(record.attributes, req.message_attribute_names)
+        if not selected:  # the common case: no attribute work at all
+            return api.Message(
+                message_id=record.message_id,
+                receipt_handle=self.rt.receipts.mint(receipt),
+                md5_of_body=record.md5_of_body,
+                body=record.body,
+                attributes=system or None,
+            )
         return api.Message(
             message_id=record.message_id,
             receipt_handle=self.rt.receipts.mint(receipt),
@@ -231,8 +239,7 @@ class ReceiveActions:
             body=record.body,
             attributes=system or None,
             md5_of_message_attributes=message.md5_of_attributes(selected),
-            message_attributes={attribute.name: message.to_api_value(attribute) for attribute in selected}
-            or None,
+            message_attributes={attribute.name: message.to_api_value(attribute) for attribute in selected},
         )
 
 
