@@ -26,9 +26,9 @@ or ``await serve(config)``, which also stops on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
 import enum
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
