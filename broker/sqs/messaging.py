@@ -99,16 +99,17 @@ class MessageActions:
             )
         now = self.rt.now_ms()
         queue.promote(now)
-        queue.change_visibility(receipt.seq, now, timeout * 1000)
-        if timeout == 0:
-            self.rt.made_visible(queue, 1)
         key = keys.message_key(queue.queue_id, receipt.seq)
         raw = self.rt.store.get(Db.STATES, key)
         if raw is None:
             raise MessageNotInflight(
                 "Message does not exist or is not available for visibility timeout change."
             )
-        return [put(Db.STATES, key, pack_state(queue.state_of(receipt.seq, unpack_state(raw).sent_ms)))]
+        queue.change_visibility(receipt.seq, now, timeout * 1000)
+        if timeout == 0:
+            self.rt.made_visible(queue, 1)
+        stored = unpack_state(raw)  # keep its group: a FIFO queue's index rebuilds from it
+        return [put(Db.STATES, key, pack_state(queue.state_of(receipt.seq, stored.sent_ms, stored.group_id)))]
 
     # -- purge ----------------------------------------------------------------
 
