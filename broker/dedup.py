@@ -20,6 +20,8 @@ reports commits with :meth:`DedupWindow.committed`.  Restarts need no rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage import keys
 from storage.records import DedupEntry, pack_dedup, unpack_dedup
 from storage.store import Db, LmdbStore, Write, delete, delete_prefix, put
@@ -72,6 +74,12 @@ class DedupWindow:
         """Every entry recorded up to ``token`` is durable: stop holding it in memory."""
         if self._pending:
             self._pending = {key: held for key, held in self._pending.items() if held[0] > token}
+
+    def abandon(self, tokens: Sequence[int]) -> None:
+        """The entries recorded under ``tokens`` were never committed: forget them, so a
+        retry of the failed send is not answered as a duplicate of nothing."""
+        dropped = set(tokens)
+        self._pending = {key: held for key, held in self._pending.items() if held[0] not in dropped}
 
     def expire(self, store: LmdbStore, now_ms: int) -> list[Write]:
         """Writes deleting up to a batch of expired ids (oldest first)."""

@@ -121,6 +121,11 @@ class Queue:
             return seq, self.seq_reserved
         return seq, None
 
+    def seq_mark_lost(self) -> None:
+        """A commit that may have carried the persisted high-water mark failed: the next
+        allocation persists a new one, so no seq is reused after a restart."""
+        self.seq_reserved = 0
+
     # -- transitions -------------------------------------------------------
 
     def add(

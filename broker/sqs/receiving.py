@@ -155,8 +155,12 @@ class ReceiveActions:
                 writes.append(put(Db.STATES, key, pack_state(state)))
                 receipt = Receipt(queue.queue_id, seq, count)
                 messages.append(self._render(record, receipt, count, first, req, wanted_system))
-        await self.rt.commit(writes)
-        settle(self.rt, moved, now)
+        if moved:  # the dead-letter queues index their moves even if this receive is cancelled
+            await self.rt.commit_then(
+                writes, lambda: settle(self.rt, moved, now), lambda: _moves_failed(moved)
+            )
+        else:
+            await self.rt.commit(writes)
         return messages
 
     async def _replay(
@@ -241,6 +245,11 @@ class ReceiveActions:
             md5_of_message_attributes=message.md5_of_attributes(selected),
             message_attributes={attribute.name: message.to_api_value(attribute) for attribute in selected},
         )
+
+
+def _moves_failed(moved: list[Moved]) -> None:
+    for item in moved:
+        item.target.seq_mark_lost()
 
 
 def _finish(waiter: asyncio.Future[None]) -> None:

@@ -6,7 +6,7 @@ visible to long-polling receivers on time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from broker.clock import Clock
@@ -36,6 +36,27 @@ class SqsRuntime:
         """Wait until ``writes`` are durable."""
         if writes:
             await self.committer.submit(writes)
+
+    async def commit_then(
+        self, writes: Sequence[Write], settle: Callable[[], None], abandon: Callable[[], None]
+    ) -> None:
+        """Wait until ``writes`` are durable (every earlier write too, if there are none);
+        then ``settle`` (index what they wrote), or ``abandon`` if the commit failed.
+
+        Either runs from the commit's own callback, before the waiter resumes, and
+        even if the waiting request is cancelled meanwhile (its client went away):
+        submitted writes commit regardless, so what they wrote must be indexed.
+        """
+        future = self.committer.submit(writes)
+
+        def done(commit: asyncio.Future[None]) -> None:
+            if commit.cancelled() or commit.exception() is not None:
+                abandon()
+            else:
+                settle()
+
+        future.add_done_callback(done)
+        await asyncio.shield(future)
 
     async def barrier(self) -> None:
         """Wait until every write submitted so far is durable."""

@@ -123,12 +123,20 @@ class SendActions:
         return PreparedSend(prepared.writes, prepared.result, lambda: self._index(queue, [prepared]))
 
     async def _commit(self, queue: Queue, prepared: list[_Prepared]) -> None:
+        if not prepared:
+            return
+        # With no writes (only duplicates) this is a barrier: a duplicate answers only once its
+        # original is durable.  The index learns of the sends even if this request is cancelled.
         writes = [write for item in prepared for write in item.writes]
-        if writes:
-            await self.rt.commit(writes)
-        elif prepared:
-            await self.rt.barrier()  # a duplicate answers only once its original is durable
-        self._index(queue, prepared)
+        await self.rt.commit_then(
+            writes, lambda: self._index(queue, prepared), lambda: self._abandon(queue, prepared)
+        )
+
+    @staticmethod
+    def _abandon(queue: Queue, prepared: list[_Prepared]) -> None:
+        """The sends' commit failed: forget their dedup entries and their seq high-water mark."""
+        queue.dedup.abandon([item.dedup_token for item in prepared if item.dedup_token])
+        queue.seq_mark_lost()
 
     def _index(self, queue: Queue, prepared: list[_Prepared]) -> None:
         """Committed sends join the queue's index and wake its long-polls."""
