@@ -111,8 +111,12 @@ class MoveTasks:
             failure_reason=None,
             started_ms=self.rt.now_ms(),
         )
-        await self.rt.commit([*self._save(task), *self._trim(task.source_arn)])
-        self._launch(task)
+        # The runner starts once the task is durable, even if this request is cancelled meanwhile.
+        await self.rt.commit_then(
+            [*self._save(task), *self._trim(task.source_arn)],
+            lambda: self._launch(task),
+            lambda: self.tasks.pop(task.task_id, None),
+        )
         return api.StartMessageMoveTaskResult(task_handle=_handle(task))
 
     async def cancel_message_move_task(

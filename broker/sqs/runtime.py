@@ -38,7 +38,7 @@ class SqsRuntime:
             await self.committer.submit(writes)
 
     async def commit_then(
-        self, writes: Sequence[Write], settle: Callable[[], None], abandon: Callable[[], None]
+        self, writes: Sequence[Write], settle: Callable[[], object], abandon: Callable[[], object]
     ) -> None:
         """Wait until ``writes`` are durable (every earlier write too, if there are none);
         then ``settle`` (index what they wrote), or ``abandon`` if the commit failed.

@@ -165,3 +165,19 @@ async def test_running_task_resumes_after_restart(
         assert visible_total == 6  # nothing lost or doubled by the interrupted move
     finally:
         await broker.close()
+
+
+async def test_a_task_whose_start_request_was_cancelled_mid_commit_still_runs(
+    broker: Broker, sqs: Sqs
+) -> None:
+    # The task is persisted RUNNING whatever becomes of the request (its client went away), so its
+    # runner must start too, or the task stays RUNNING and blocks the source until a restart.
+    _, dlq_arn, src = await _dead_lettered(sqs, 3)
+    starting = asyncio.create_task(sqs.call(api.StartMessageMoveTask(source_arn=dlq_arn)))
+    await asyncio.sleep(0)
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    await broker.committer.submit(())
+    await _wait_for(sqs, dlq_arn, "COMPLETED")
+    assert (await sqs.counts(src))[0] == 3
