@@ -68,6 +68,27 @@ class GroupCommitter:
         self._gathering.append((writes, future))
         return future
 
+    async def commit_then(
+        self, writes: Sequence[Write], settle: Callable[[], object], abandon: Callable[[], object]
+    ) -> None:
+        """Wait until ``writes`` are durable (every earlier write too, if there are none);
+        then ``settle`` (index what they wrote), or ``abandon`` if the commit failed.
+
+        Either runs from the commit's own callback, before the waiter resumes, and
+        even if the waiting request is cancelled meanwhile (its client went away):
+        submitted writes commit regardless, so what they wrote must be indexed.
+        """
+        future = self.submit(writes)
+
+        def done(commit: asyncio.Future[None]) -> None:
+            if commit.cancelled() or commit.exception() is not None:
+                abandon()
+            else:
+                settle()
+
+        future.add_done_callback(done)
+        await asyncio.shield(future)
+
     def _hand_over(self) -> None:
         gathered, self._gathering = self._gathering, None
         if gathered:

@@ -65,6 +65,8 @@ class Delivery:
 
     writes: list[Write] = field(default_factory=list)
     settle: Callable[[], None] = _nothing
+    abandon: Callable[[], None] = _nothing
+    """Run instead of ``settle`` if the commit failed."""
 
 
 class DeliveryTarget(Protocol):
@@ -139,7 +141,7 @@ class SqsTarget:
                 "sns: queue %s rejected a message of %s: %s", sub.record.endpoint, sub.arn, error.message
             )
             return None
-        return Delivery(prepared.writes, prepared.settle)
+        return Delivery(prepared.writes, prepared.settle, prepared.abandon)
 
 
 class RecordingTarget:

@@ -61,6 +61,7 @@ class _Prepared:
     sequence_number: str | None
     writes: list[Write] = field(default_factory=list)
     settles: list[Callable[[], None]] = field(default_factory=list)
+    abandons: list[Callable[[], None]] = field(default_factory=list)
 
 
 class PublishActions:
@@ -142,10 +143,16 @@ class PublishActions:
         )
 
     async def _commit(self, prepared: list[_Prepared]) -> None:
-        await self.rt.commit([write for item in prepared for write in item.writes])
-        for item in prepared:
-            for settle in item.settles:
-                settle()
+        """Commit every delivery of the publishes at once; then index them (or, if the commit
+        failed, forget what they reserved), even if this request is cancelled meanwhile."""
+
+        def run(kind: str) -> None:
+            for item in prepared:
+                for step in item.settles if kind == "settle" else item.abandons:
+                    step()
+
+        writes = [write for item in prepared for write in item.writes]
+        await self.rt.committer.commit_then(writes, lambda: run("settle"), lambda: run("abandon"))
 
     def _max_size(self, topic: Topic) -> int:
         return messages.max_size(topic.attributes)
@@ -180,6 +187,7 @@ class PublishActions:
             )
             prepared.writes += dedup_writes
             prepared.settles.append(lambda: sequence.window.committed(token))
+            prepared.abandons.append(lambda: sequence.window.abandon([token]))
         note = Notification(
             message_id=message_id,
             topic_arn=topic.arn,
@@ -205,6 +213,7 @@ class PublishActions:
             if delivery is not None:
                 prepared.writes += delivery.writes
                 prepared.settles.append(delivery.settle)
+                prepared.abandons.append(delivery.abandon)
         return prepared
 
     def _sequence(self, topic: Topic) -> fifo.TopicSequence:

@@ -40,23 +40,8 @@ class SqsRuntime:
     async def commit_then(
         self, writes: Sequence[Write], settle: Callable[[], object], abandon: Callable[[], object]
     ) -> None:
-        """Wait until ``writes`` are durable (every earlier write too, if there are none);
-        then ``settle`` (index what they wrote), or ``abandon`` if the commit failed.
-
-        Either runs from the commit's own callback, before the waiter resumes, and
-        even if the waiting request is cancelled meanwhile (its client went away):
-        submitted writes commit regardless, so what they wrote must be indexed.
-        """
-        future = self.committer.submit(writes)
-
-        def done(commit: asyncio.Future[None]) -> None:
-            if commit.cancelled() or commit.exception() is not None:
-                abandon()
-            else:
-                settle()
-
-        future.add_done_callback(done)
-        await asyncio.shield(future)
+        """See :meth:`storage.committer.GroupCommitter.commit_then`."""
+        await self.committer.commit_then(writes, settle, abandon)
 
     async def barrier(self) -> None:
         """Wait until every write submitted so far is durable."""

@@ -59,6 +59,8 @@ class PreparedSend:
     writes: list[Write]
     result: api.SendMessageResult
     settle: Callable[[], None]
+    abandon: Callable[[], None]
+    """Call instead of ``settle`` if the commit failed."""
 
 
 class SendActions:
@@ -115,12 +117,17 @@ class SendActions:
         For senders that write into several queues in one commit (SNS fan-out):
         the caller submits ``writes`` (with others) to the committer, and once
         that commit is durable calls ``settle()``, which indexes the message so
-        receivers see it.  A duplicate (FIFO dedup) has no writes; settling it
-        does nothing, and its answer is the original's ids.  Raises the same
-        errors as SendMessage.
+        receivers see it (``abandon()`` instead if the commit failed).  A
+        duplicate (FIFO dedup) has no writes; settling it does nothing, and its
+        answer is the original's ids.  Raises the same errors as SendMessage.
         """
         prepared = self._prepare(queue, req, ctx)
-        return PreparedSend(prepared.writes, prepared.result, lambda: self._index(queue, [prepared]))
+        return PreparedSend(
+            prepared.writes,
+            prepared.result,
+            lambda: self._index(queue, [prepared]),
+            lambda: self._abandon(queue, [prepared]),
+        )
 
     async def _commit(self, queue: Queue, prepared: list[_Prepared]) -> None:
         if not prepared:

@@ -216,3 +216,23 @@ async def test_a_topic_with_email_subscribers_cannot_be_raised_above_256_kib(
             topic_arn=topic, attribute_name="MaximumMessageSize", attribute_value="200000"
         ),
     )
+
+
+async def test_a_publish_cancelled_while_its_commit_is_pending_still_reaches_every_queue(
+    broker: Broker, sqs: Sqs, ctx: RequestContext
+) -> None:
+    # A client that disconnects mid-publish cancels its dispatch; the fan-out writes commit anyway,
+    # so every queue must show the message (not hold it invisible until a restart).
+    import asyncio
+
+    topic = (await sns(broker, ctx, api.CreateTopic(name="t"))).topic_arn
+    urls = await subscribed_queues(broker, sqs, ctx, topic, 3)
+    publishing = asyncio.create_task(sns(broker, ctx, api.Publish(topic_arn=topic, message="m")))
+    await asyncio.sleep(0)  # submitted to the committer, commit pending
+    publishing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await publishing
+    await broker.committer.submit(())
+    for url in urls:
+        [message] = await sqs.receive(url)
+        assert json.loads(message.body)["Message"] == "m"
