@@ -212,8 +212,9 @@ class MoveTasks:
         settle(self.rt, moved, now)
         if failure is not None:
             return None
-        if progressed.moved >= progressed.to_move and progressed.status == Status.RUNNING:
-            await self.rt.commit(self._save(progressed._replace(status=Status.COMPLETED.value)))
+        current = self.tasks[task_id]  # a cancel may have landed during the commit: it wins
+        if current.status == Status.RUNNING and current.moved >= current.to_move:
+            await self.rt.commit(self._save(current._replace(status=Status.COMPLETED.value)))
             return None
         return len(moved)
 

@@ -181,3 +181,13 @@ async def test_a_task_whose_start_request_was_cancelled_mid_commit_still_runs(
     await broker.committer.submit(())
     await _wait_for(sqs, dlq_arn, "COMPLETED")
     assert (await sqs.counts(src))[0] == 3
+
+
+async def test_a_cancel_landing_during_the_last_step_is_not_overwritten_by_completed(sqs: Sqs) -> None:
+    _, dlq_arn, _ = await _dead_lettered(sqs, 1)
+    handle = (await sqs.call(api.StartMessageMoveTask(source_arn=dlq_arn))).task_handle
+    # The runner's first (and last) step is committing now; the cancel lands meanwhile.
+    cancelled = await sqs.call(api.CancelMessageMoveTask(task_handle=handle))
+    assert cancelled.approximate_number_of_messages_moved is not None
+    final = await _wait_for(sqs, dlq_arn, "CANCELLED")
+    assert final.status == "CANCELLED"
