@@ -24,7 +24,7 @@ from broker.context import RequestContext
 from broker.errors import InvalidParameterValue, ResourceNotFoundException
 from broker.ids import new_id
 from broker.sqs import api
-from broker.sqs.moving import Moved, move, settle
+from broker.sqs.moving import Moved, move, settle, unmove
 from broker.sqs.queue import Queue
 from broker.sqs.redrive import arn_parts
 from broker.sqs.runtime import SqsRuntime, check_range
@@ -208,8 +208,11 @@ class MoveTasks:
         progressed = task._replace(moved=task.moved + len(moved))
         if failure is not None:
             progressed = progressed._replace(status=Status.FAILED.value, failure_reason=failure)
-        await self.rt.commit([*writes, *self._save(progressed)])
-        settle(self.rt, moved, now)
+        await self.rt.commit_then(
+            [*writes, *self._save(progressed)],
+            lambda: settle(self.rt, moved, now),
+            lambda: unmove(moved, now),
+        )
         if failure is not None:
             return None
         current = self.tasks[task_id]  # a cancel may have landed during the commit: it wins

@@ -30,6 +30,11 @@ class Moved:
     seq: int
     group: str | None
     receives: tuple[int, int]
+    source: Queue
+    source_seq: int
+    source_group: str | None
+    source_receives: tuple[int, int]
+    """Where it came from, to put it back there if the commit fails."""
 
 
 def move(
@@ -43,7 +48,9 @@ def move(
     keep_receives: bool,
 ) -> tuple[list[Write], Moved]:
     """The writes that move claimed message ``seq`` of ``source`` to ``target``."""
-    receives = source.receives.get(seq, (0, 0)) if keep_receives else (0, 0)
+    history = source.receives.get(seq, (0, 0))
+    receives = history if keep_receives else (0, 0)
+    source_group = source.group_of.get(seq)
     source.forget(seq)
     target_seq, mark = target.allocate_seq()
     # AWS: a FIFO dead-letter queue's retention counts from the move (the enqueue
@@ -66,7 +73,7 @@ def move(
     ]
     if mark is not None:
         writes.append(put(Db.META, seq_mark_key(target.queue_id), keys.u64(mark)))
-    return writes, Moved(target, target_seq, group, receives)
+    return writes, Moved(target, target_seq, group, receives, source, seq, source_group, history)
 
 
 def settle(runtime: SqsRuntime, moved: list[Moved], now_ms: int) -> None:
@@ -74,6 +81,14 @@ def settle(runtime: SqsRuntime, moved: list[Moved], now_ms: int) -> None:
     for item in moved:
         item.target.add(item.seq, now_ms, now_ms, item.group, item.receives)
         runtime.made_visible(item.target, 1)
+
+
+def unmove(moved: list[Moved], now_ms: int) -> None:
+    """The moves' commit failed: the messages are still the source's (in LMDB and, again,
+    in its index, visible), and the targets must persist a fresh seq high-water mark."""
+    for item in moved:
+        item.target.seq_mark_lost()
+        item.source.add(item.source_seq, now_ms, now_ms, item.source_group, item.source_receives)
 
 
 def queue_arn(queue: Queue) -> str:

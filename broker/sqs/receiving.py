@@ -18,7 +18,7 @@ import asyncio
 from broker.context import RequestContext
 from broker.errors import OverLimit
 from broker.sqs import api, fifo, message
-from broker.sqs.moving import Moved, move, queue_arn, settle
+from broker.sqs.moving import Moved, move, queue_arn, settle, unmove
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import Receipt
 from broker.sqs.runtime import SqsRuntime, check_range
@@ -156,9 +156,7 @@ class ReceiveActions:
                 receipt = Receipt(queue.queue_id, seq, count)
                 messages.append(self._render(record, receipt, count, first, req, wanted_system))
         if moved:  # the dead-letter queues index their moves even if this receive is cancelled
-            await self.rt.commit_then(
-                writes, lambda: settle(self.rt, moved, now), lambda: _moves_failed(moved)
-            )
+            await self.rt.commit_then(writes, lambda: settle(self.rt, moved, now), lambda: unmove(moved, now))
         else:
             await self.rt.commit(writes)
         return messages
@@ -245,11 +243,6 @@ class ReceiveActions:
             md5_of_message_attributes=message.md5_of_attributes(selected),
             message_attributes={attribute.name: message.to_api_value(attribute) for attribute in selected},
         )
-
-
-def _moves_failed(moved: list[Moved]) -> None:
-    for item in moved:
-        item.target.seq_mark_lost()
 
 
 def _finish(waiter: asyncio.Future[None]) -> None:

@@ -126,3 +126,25 @@ async def test_a_dead_letter_move_whose_receive_was_cancelled_reaches_the_target
         await receiving
     await broker.committer.submit(())
     assert [m.body for m in await sqs.receive(dlq)] == ["a"]
+
+
+async def test_a_dead_letter_move_whose_commit_failed_leaves_the_message_visible_in_its_source(
+    broker: Broker, sqs: Sqs, clock: ManualClock
+) -> None:
+    dlq = await sqs.create("dlq")
+    arn = (await sqs.attributes(dlq, "QueueArn"))["QueueArn"]
+    url = await sqs.create(
+        "q", VisibilityTimeout="1", RedrivePolicy=f'{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"1"}}'
+    )
+    await sqs.send(url, "a")
+    assert len(await sqs.receive(url)) == 1
+    clock.advance(2)
+    failing = _FailingCommits(broker)
+    failing.on = True
+    with pytest.raises(OSError):
+        await sqs.receive(url)  # the move to the dead-letter queue cannot commit
+    failing.on = False
+    assert (await sqs.counts(url))[0] == 1  # still the source's, and visible (not lost until a restart)
+    assert await sqs.receive(dlq) == []
+    assert await sqs.receive(url) == []  # the next receive moves it, now for real
+    assert [m.body for m in await sqs.receive(dlq)] == ["a"]
