@@ -41,7 +41,7 @@ from typing import Protocol
 from broker.context import RequestContext
 from broker.errors import ShoalError
 from broker.sns import documents, envelope
-from broker.sns.outbox import NOTIFICATION, SUBSCRIPTION_CONFIRMATION, Outbox
+from broker.sns.outbox import NOTIFICATION, Outbox
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
 from broker.sqs import api as sqs_api
@@ -186,7 +186,6 @@ class HttpTarget:
 
     def confirmation(self, sub: Subscription, fields: dict[str, object]) -> Delivery | None:
         message_id = str(fields["MessageId"])
-        write, settle = self.outbox.prepare(
-            sub, SUBSCRIPTION_CONFIRMATION, message_id, documents.envelope(fields)
-        )
+        message_type = str(fields["Type"])  # SubscriptionConfirmation or UnsubscribeConfirmation
+        write, settle = self.outbox.prepare(sub, message_type, message_id, documents.envelope(fields))
         return Delivery([write], settle)

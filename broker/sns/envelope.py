@@ -90,17 +90,30 @@ def confirmation(
     base_url: str,
     signature_version: str,
     signer: Signer,
+    unsubscribed: str | None = None,
 ) -> dict[str, object]:
-    """The signed SubscriptionConfirmation fields a pending subscriber gets."""
+    """The signed SubscriptionConfirmation fields a pending subscriber gets, or, with
+    ``unsubscribed`` (a subscription ARN), the UnsubscribeConfirmation of that
+    subscription, whose SubscribeURL restores it."""
+    if unsubscribed is None:
+        kind = "SubscriptionConfirmation"
+        text = (
+            f"You have chosen to subscribe to the topic {topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        )
+    else:
+        kind = "UnsubscribeConfirmation"
+        text = (
+            f"You have chosen to deactivate subscription {unsubscribed}.\n"
+            "To cancel this operation and restore the subscription, visit the SubscribeURL "
+            "included in this message."
+        )
     fields: dict[str, object] = {
-        "Type": "SubscriptionConfirmation",
+        "Type": kind,
         "MessageId": message_id,
         "Token": token,
         "TopicArn": topic_arn,
-        "Message": (
-            f"You have chosen to subscribe to the topic {topic_arn}.\n"
-            "To confirm the subscription, visit the SubscribeURL included in this message."
-        ),
+        "Message": text,
         "SubscribeURL": (
             f"{base_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
         ),

@@ -66,6 +66,8 @@ MAX_IN_FLIGHT = 64
 RECHECK_SECONDS = 0.5
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
+UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
+CONFIRMATIONS = frozenset({SUBSCRIPTION_CONFIRMATION, UNSUBSCRIBE_CONFIRMATION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +275,13 @@ class Outbox:
             sub.attributes.get("DeliveryPolicy"), sub.topic.attributes.get("DeliveryPolicy"), sub.protocol
         )
 
+    def _policy_of_gone(self, record: OutboxRecord) -> EffectivePolicy:
+        """The policy of a delivery whose subscription is gone: its topic's, or AWS's default."""
+        topic = self.rt.topics.by_arn(record.topic_arn)
+        protocol = "https" if record.endpoint.startswith("https:") else "http"
+        topic_policy = topic.attributes.get("DeliveryPolicy") if topic is not None else None
+        return documents.subscription_delivery_policy(None, topic_policy, protocol)
+
     def _subscription(self, record: OutboxRecord) -> Subscription | None:
         sub = self.rt.subscriptions.by_id.get(record.subscription_id)
         return sub if sub is not None and sub.arn == record.subscription_arn else None
@@ -306,7 +315,10 @@ class Outbox:
                 self._schedule(seq, self.rt.now_ms() + 1000)
 
     async def _attempt_once(self, seq: int, record: OutboxRecord, sub: Subscription | None) -> None:
-        if sub is None or (record.message_type == NOTIFICATION and not sub.record.confirmed):
+        gone_ok = record.message_type == UNSUBSCRIBE_CONFIRMATION  # sent after its subscription went
+        if (sub is None and not gone_ok) or (
+            sub is not None and record.message_type == NOTIFICATION and not sub.record.confirmed
+        ):
             log.info(
                 "sns: subscription %s is gone; delivery to %s dropped",
                 record.subscription_arn,
@@ -316,7 +328,7 @@ class Outbox:
             await self._forget(seq, [])
             return
         assert self.poster is not None
-        policy = self.policy(sub)
+        policy = self.policy(sub) if sub is not None else self._policy_of_gone(record)
         started = self.rt.now_ms()
         first = record.first_attempt_ms if record.first_attempt_ms is not None else started
         self._stats.attempted += 1
@@ -347,7 +359,7 @@ class Outbox:
         )
         writes: list[Write] = []
         settle = None
-        if record.message_type == NOTIFICATION:
+        if record.message_type == NOTIFICATION and sub is not None:
             dead = self._dead_letter(record, sub, result)
             if dead is not None:
                 writes, settle = dead
@@ -409,12 +421,10 @@ def headers(record: OutboxRecord, policy: EffectivePolicy) -> list[tuple[str, st
         ("x-amz-sns-message-id", record.message_id),
         ("x-amz-sns-topic-arn", record.topic_arn),
     ]
-    if record.message_type != SUBSCRIPTION_CONFIRMATION:
+    if record.message_type not in CONFIRMATIONS:
         out.append(("x-amz-sns-subscription-arn", record.subscription_arn))
     if record.raw:
         out.append(("x-amz-sns-rawdelivery", "true"))
-    content_type = (
-        CONFIRMATION_CONTENT_TYPE if record.message_type == SUBSCRIPTION_CONFIRMATION else policy.content_type
-    )
+    content_type = CONFIRMATION_CONTENT_TYPE if record.message_type in CONFIRMATIONS else policy.content_type
     out += [("Content-Type", content_type), ("User-Agent", USER_AGENT)]
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 
 from broker.context import RequestContext
 from broker.errors import FilterPolicyLimitExceeded, InvalidParameter, NotFound
@@ -26,10 +27,12 @@ from broker.sns.filter_policy import MESSAGE_PREFIX, SCOPES, compile_filter_poli
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
 from broker.sns.topics import Topic, split_arn
-from storage.records import SubscriptionRecord
-from storage.store import Write
+from storage.records import SubscriptionRecord, pack_record, unpack_subscription
+from storage.store import Db, Write, delete, put
 
 PAGE = 100
+UNSUBSCRIBED_PREFIX = b"sns:u:"
+"""Meta key prefix of unsubscribed HTTP(S) subscriptions, by the token that restores them."""
 MAX_FILTER_POLICIES_PER_TOPIC = 200
 MAX_FILTER_POLICIES_PER_ACCOUNT = 10_000
 PENDING = "pending confirmation"
@@ -138,6 +141,8 @@ class SubscriptionActions:
             raise NotFound("Topic does not exist")
         sub = self.rt.subscriptions.by_token(topic, req.token)
         if sub is None:
+            sub = await self._restore(topic, req.token)
+        if sub is None:
             raise InvalidParameter("Invalid parameter: Token")
         if not sub.record.confirmed:
             sub.record = sub.record._replace(confirmed=True)
@@ -147,10 +152,38 @@ class SubscriptionActions:
     async def unsubscribe(self, req: api.Unsubscribe, ctx: RequestContext) -> None:
         # The UnsubscribeURL of every notification is followed unsigned, as on AWS: the ARN suffices.
         sub = self.rt.subscriptions.by_arn(req.subscription_arn) or self._resolve(req.subscription_arn, ctx)
+        writes: list[Write] = [sub.delete()]
+        settle: Callable[[], None] | None = None
+        if sub.protocol in ("http", "https") and sub.record.confirmed:
+            # AWS tells an HTTP(S) subscriber it was unsubscribed; the message's SubscribeURL
+            # (a token kept under ``sns:u:``) restores the subscription.
+            token = secrets.token_hex(64)
+            writes.append(put(Db.META, UNSUBSCRIBED_PREFIX + token.encode(), pack_record(sub.record)))
+            fields = self._confirmation(sub, ctx, token=token, unsubscribed=sub.arn)
+            delivery = self.targets[sub.protocol].confirmation(sub, fields)
+            if delivery is not None:
+                writes += delivery.writes
+                settle = delivery.settle
         self.rt.subscriptions.remove(sub)
         sub.topic.deleted_subscriptions += 1
-        await self.rt.commit([sub.delete()])
+        await self.rt.commit(writes)
+        if settle is not None:
+            settle()
         return None
+
+    async def _restore(self, topic: Topic, token: str) -> Subscription | None:
+        """The subscription an UnsubscribeConfirmation's token restores, if any."""
+        key = UNSUBSCRIBED_PREFIX + token.encode()
+        raw = self.rt.store.get(Db.META, key)
+        if raw is None:
+            return None
+        record = unpack_subscription(raw)
+        if record.topic_id != topic.topic_id or record.subscription_id in self.rt.subscriptions.by_id:
+            return None
+        sub = Subscription(record._replace(confirmed=True, token=None), topic)
+        self.rt.subscriptions.add(sub)
+        await self.rt.commit([sub.write(), delete(Db.META, key)])
+        return sub
 
     async def list_subscriptions(
         self, req: api.ListSubscriptions, ctx: RequestContext
@@ -232,11 +265,20 @@ class SubscriptionActions:
             raise NotFound("Subscription does not exist")
         return sub
 
-    def _confirmation(self, sub: Subscription, ctx: RequestContext) -> dict[str, object]:
-        assert sub.record.token is not None
+    def _confirmation(
+        self,
+        sub: Subscription,
+        ctx: RequestContext,
+        *,
+        token: str | None = None,
+        unsubscribed: str | None = None,
+    ) -> dict[str, object]:
+        token = token or sub.record.token
+        assert token is not None
         return envelope.confirmation(
             message_id=new_id(),
-            token=sub.record.token,
+            token=token,
+            unsubscribed=unsubscribed,
             topic_arn=sub.topic.arn,
             timestamp_ms=self.rt.now_ms(),
             base_url=ctx.base_url,

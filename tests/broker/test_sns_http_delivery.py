@@ -128,7 +128,7 @@ def verify_signature(broker: Broker, message: dict[str, Any]) -> None:
             "TopicArn",
             "Type",
         ],
-    }[message["Type"]]
+    }.get(message["Type"], ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"])
     text = "".join(f"{name}\n{message[name]}\n" for name in fields if name in message).encode()
     assert broker.sns.rt.signer is not None
     key = x509.load_pem_x509_certificate(broker.sns.rt.signer.certificate_pem).public_key()
@@ -464,8 +464,34 @@ async def test_unsubscribed_pending_delivery_is_dropped(
     await sns(broker, ctx, api.Unsubscribe(subscription_arn=sub_arn))
     clock.advance(20)
     await broker.sns.outbox.run_due()
-    assert len(poster.requests) == 1
+    # the failed notification is not retried; the endpoint only hears that it was unsubscribed
+    assert [r.json()["Type"] for r in poster.requests] == ["Notification", "UnsubscribeConfirmation"]
     assert broker.sns.outbox.statistics().pending == 0
+
+
+async def test_unsubscribe_confirmation_is_signed_and_its_token_restores_the_subscription(
+    broker: Broker, ctx: RequestContext, poster: FakePoster
+) -> None:
+    topic_arn = await topic(broker, ctx)
+    sub_arn = await confirmed_subscription(broker, ctx, poster, topic_arn)
+    await sns(broker, ctx, api.Unsubscribe(subscription_arn=sub_arn))
+    await broker.sns.outbox.run_due()
+    [posted] = poster.requests
+    message = posted.json()
+    assert message["Type"] == "UnsubscribeConfirmation"
+    assert dict(posted.headers)["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
+    assert "x-amz-sns-subscription-arn" not in dict(posted.headers)
+    assert message["Message"].startswith(f"You have chosen to deactivate subscription {sub_arn}.")
+    assert "Action=ConfirmSubscription" in message["SubscribeURL"]
+    verify_signature(broker, message)
+    listed = await sns(broker, ctx, api.ListSubscriptionsByTopic(topic_arn=topic_arn))
+    assert listed.subscriptions == []
+    restored = await sns(broker, ctx, api.ConfirmSubscription(topic_arn=topic_arn, token=message["Token"]))
+    assert restored.subscription_arn == sub_arn
+    listed = await sns(broker, ctx, api.ListSubscriptionsByTopic(topic_arn=topic_arn))
+    assert [s.subscription_arn for s in listed.subscriptions] == [sub_arn]
+    with pytest.raises(InvalidParameter):  # a restore token works once
+        await sns(broker, ctx, api.ConfirmSubscription(topic_arn=topic_arn, token=message["Token"]))
 
 
 # -- durability, throttle, the sender ------------------------------------------------------

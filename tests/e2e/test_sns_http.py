@@ -43,6 +43,7 @@ SIGNED = {
         "Type",
     ),
 }
+SIGNED["UnsubscribeConfirmation"] = SIGNED["SubscriptionConfirmation"]
 FAST_RETRIES = {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 3}}
 
 
@@ -206,6 +207,26 @@ def test_confirm_then_notifications_with_retries(
     )
     verify(body)
     assert subscriber.nothing_within(1.2)  # delivered: no more attempts
+
+
+def test_unsubscribe_confirmation_is_signed_and_its_subscribe_url_restores(
+    sns: Any, subscriber: Subscriber, name: Callable[[], str]
+) -> None:
+    topic_arn = sns.create_topic(Name=name())["TopicArn"]
+    sub_arn, _ = subscribe_and_confirm(sns, subscriber, topic_arn)
+    sns.unsubscribe(SubscriptionArn=sub_arn)
+    notice = subscriber.next()
+    body = notice.json()
+    assert notice.headers["x-amz-sns-message-type"] == body["Type"] == "UnsubscribeConfirmation"
+    assert body["Message"].startswith(f"You have chosen to deactivate subscription {sub_arn}.")
+    verify(body)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+    with urllib.request.urlopen(body["SubscribeURL"], timeout=5) as response:
+        assert response.status == 200
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [entry["SubscriptionArn"] for entry in listed] == [sub_arn]
+    sns.publish(TopicArn=topic_arn, Message="back")
+    assert subscriber.next().json()["Message"] == "back"
 
 
 def test_raw_delivery_and_4xx_is_not_retried(
