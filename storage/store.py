@@ -103,10 +103,13 @@ class LmdbStore:
         with self._env.begin(db=self._dbs[db]) as txn:
             return [txn.get(key) for key in keys]
 
-    def scan(self, db: Db, prefix: bytes = b"", start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+    def scan(
+        self, db: Db, prefix: bytes = b"", start: bytes | None = None, chunk_size: int = 4096
+    ) -> Iterator[tuple[bytes, bytes]]:
         """Items whose key starts with ``prefix`` (from ``start`` if given), in key order.
 
-        Reads in chunks of short transactions, so a long scan does not pin old pages.
+        Reads ``chunk_size`` items per short transaction, so a long scan does not
+        pin old pages (and a scan that stops early reads little).
         """
         cursor_key = start if start is not None else prefix
         inclusive = True
@@ -122,10 +125,10 @@ class LmdbStore:
                     if not key.startswith(prefix):
                         break
                     chunk.append((key, value))
-                    if len(chunk) >= 4096:
+                    if len(chunk) >= chunk_size:
                         break
             yield from chunk
-            if len(chunk) < 4096:
+            if len(chunk) < chunk_size:
                 return
             cursor_key, inclusive = chunk[-1][0], False
 

@@ -218,10 +218,10 @@ class Queue:
             target.record.name,
         )
 
-    def drop_visible(self, seq: int) -> None:
-        """Drop the oldest visible message, which ``ready.first()`` just named (it expired)."""
-        self.ready.pop(seq)
-        self.receives.pop(seq, None)
+    def expire(self, seq: int) -> None:
+        """A message past its retention period leaves the index, wherever it is in it."""
+        if not self.remove(seq):
+            self.ready.discard(seq)  # visible and never received
 
     def remove(self, seq: int) -> bool:
         """Delete a message known by receipt handle; False if it is already gone."""

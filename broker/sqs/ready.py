@@ -11,10 +11,10 @@ Two implementations of one small interface:
   in order.  ``take`` serves as few groups as possible: all it can from the
   first available group, then the next.
 
-Deleting a visible message (with a receipt handle whose visibility expired)
-marks its seq in ``gone`` rather than searching the deques; ``take`` and
-``first`` skip marked seqs.  Methods are synchronous and O(1) amortised except
-``FifoReady.first`` (O(groups), used only by the retention sweeper).
+Deleting a visible message (with a receipt handle whose visibility expired,
+or by the retention sweeper) marks its seq in ``gone`` rather than searching
+the deques; ``take`` skips marked seqs.  Methods are synchronous and O(1)
+amortised.
 """
 
 from __future__ import annotations
@@ -37,12 +37,6 @@ class Ready(Protocol):
 
     def take(self, limit: int) -> list[Taken]:
         """Hand out up to ``limit`` messages."""
-
-    def first(self) -> int | None:
-        """The oldest visible seq, for the retention sweeper."""
-
-    def pop(self, seq: int) -> None:
-        """Remove ``seq``, which :meth:`first` just returned."""
 
     def lock(self, group: str | None) -> None:
         """One more message of ``group`` is in flight."""
@@ -90,16 +84,6 @@ class StandardReady:
                 continue
             taken.append((seq, None))
         return taken
-
-    def first(self) -> int | None:
-        runs, gone = self._runs, self._gone
-        while runs and runs[0][0] in gone:
-            gone.discard(self._pop_front())
-        return runs[0][0] if runs else None
-
-    def pop(self, seq: int) -> None:
-        if self._runs and self._runs[0][0] == seq:
-            self._pop_front()
 
     def lock(self, group: str | None) -> None:
         pass
@@ -177,24 +161,6 @@ class FifoReady:
             elif not served:
                 self._offer(group)
         return taken
-
-    def first(self) -> int | None:
-        oldest: int | None = None
-        for seqs in self._groups.values():
-            while seqs and seqs[0] in self._gone:
-                self._gone.discard(seqs.popleft())
-            if seqs and (oldest is None or seqs[0] < oldest):
-                oldest = seqs[0]
-        return oldest
-
-    def pop(self, seq: int) -> None:
-        for group, seqs in self._groups.items():
-            if seqs and seqs[0] == seq:
-                seqs.popleft()
-                self._count -= 1
-                if not seqs:
-                    del self._groups[group]
-                return
 
     def lock(self, group: str | None) -> None:
         assert group is not None

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SECRET_KEY = b"receipt_secret"
 SWEEP_INTERVAL_SECONDS = 1.0
 SWEEP_BATCH = 1000
+SWEEP_CHUNK = 64
 
 Handler = Callable[[Any, RequestContext], Awaitable[object | None]]
 
@@ -116,19 +117,20 @@ class SqsService:
         return removed
 
     def _expired_writes(self, queue: Queue, now: int) -> list[Write]:
+        """Delete the queue's oldest messages while they are past retention.
+
+        States are read in seq order, which is send order, so the oldest come
+        first whatever they are doing (visible, in flight, delayed, back from
+        flight behind newer ones); the scan stops at the first one still kept.
+        """
         retention_ms = queue.number("MessageRetentionPeriod") * 1000
         writes: list[Write] = []
-        while len(writes) < 2 * SWEEP_BATCH:
-            seq = queue.ready.first()
-            if seq is None:
+        prefix = keys.queue_prefix(queue.queue_id)
+        for key, raw in self.rt.store.scan(Db.STATES, prefix, chunk_size=SWEEP_CHUNK):
+            if unpack_state(raw).sent_ms + retention_ms > now or len(writes) >= 2 * SWEEP_BATCH:
                 break
-            key = keys.message_key(queue.queue_id, seq)
-            raw = self.rt.store.get(Db.STATES, key)
-            if raw is not None and unpack_state(raw).sent_ms + retention_ms > now:
-                break
-            queue.drop_visible(seq)
-            if raw is not None:
-                writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
+            queue.expire(keys.split_message_key(key)[1])
+            writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
         return writes
 
     async def _sweep_forever(self) -> None:

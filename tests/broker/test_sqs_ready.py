@@ -1,6 +1,6 @@
 """The visible-message containers of broker/sqs/ready.py, checked against a
 plain list model with hypothesis: whatever the interleaving of pushes, takes,
-discards and sweeps, the order and the count are the model's."""
+and discards, the order and the count are the model's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ operations = st.lists(
         st.tuples(st.just("push"), st.integers(0, 3)),  # push the next seq (+ a gap of 0-3)
         st.tuples(st.just("take"), st.integers(1, 10)),
         st.tuples(st.just("discard"), st.integers(0, 50)),
-        st.tuples(st.just("sweep"), st.just(0)),
     ),
     max_size=200,
 )
@@ -37,9 +36,6 @@ def test_standard_ready_behaves_like_an_ordered_list(ops: list[tuple[str, int]])
             victim = model[arg % len(model)]
             ready.discard(victim)
             model.remove(victim)
-        elif op == "sweep" and model:
-            assert ready.first() == model[0]
-            ready.pop(model.pop(0))
         assert len(ready) == len(model)
     assert [seq for seq, _ in ready.take(10_000)] == model
 

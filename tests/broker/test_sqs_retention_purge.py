@@ -111,3 +111,25 @@ async def test_purge_interval_is_per_queue(sqs: Sqs) -> None:
 async def test_purge_of_missing_queue(sqs: Sqs) -> None:
     with pytest.raises(QueueDoesNotExist):
         await sqs.call(api.PurgeQueue(queue_url="http://localhost:4566/000000000000/missing"))
+
+
+async def test_sweep_finds_expired_messages_wherever_they_are_in_the_index(
+    broker: Broker, sqs: Sqs, clock: ManualClock
+) -> None:
+    # The oldest message comes back from flight behind newer ones, one more stays in flight,
+    # one is delayed past the end of its retention: the sweep goes by send order, not ready order.
+    url = await sqs.create(MessageRetentionPeriod="60", VisibilityTimeout="10")
+    await sqs.send(url, "returned")
+    await sqs.send(url, "in-flight")
+    await sqs.send(url, "delayed", delay_seconds=900)
+    [returned] = await sqs.receive(url, max_messages=1)
+    clock.advance(20)  # "returned" is visible again, now at the back of the ready order
+    await sqs.send(url, "fresh")
+    [in_flight] = await sqs.receive(url, max_messages=1, visibility_timeout=600)
+    assert in_flight.body == "in-flight"
+    clock.advance(45)  # the first three are past 60 s; "fresh" is not
+    assert await broker.sqs.sweep() == 3
+    assert await sqs.counts(url) == (1, 0, 0)
+    assert [m.body for m in await sqs.receive(url)] == ["fresh"]
+    await sqs.delete(url, in_flight.receipt_handle)  # deleting an expired message still succeeds
+    await sqs.delete(url, returned.receipt_handle)
