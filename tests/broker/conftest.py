@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from sqs_client import Sqs
+from sqs_client import Restart, Sqs
 
 from broker.clock import ManualClock
 from broker.context import RequestContext
@@ -42,3 +42,22 @@ async def broker(open_broker: Callable[[], Broker]) -> AsyncIterator[Broker]:
 @pytest.fixture
 def sqs(broker: Broker, ctx: RequestContext) -> Sqs:
     return Sqs(broker, ctx)
+
+
+@pytest.fixture
+async def restartable(
+    open_broker: Callable[[], Broker], ctx: RequestContext
+) -> AsyncIterator[tuple[Sqs, Restart]]:
+    """An Sqs client and a function that closes its broker and returns a client of a fresh one."""
+    current = open_broker()
+    await current.start()
+
+    async def restart() -> Sqs:
+        nonlocal current
+        await current.close()
+        current = open_broker()
+        await current.start()
+        return Sqs(current, ctx)
+
+    yield Sqs(current, ctx), restart
+    await current.close()

@@ -7,6 +7,7 @@ reads like the AWS action it exercises.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from broker.context import RequestContext
@@ -70,3 +71,7 @@ class Sqs:
             int(values["ApproximateNumberOfMessagesNotVisible"]),
             int(values["ApproximateNumberOfMessagesDelayed"]),
         )
+
+
+Restart = Callable[[], Awaitable[Sqs]]
+"""Closes the broker and returns a client of a fresh one on the same data dir."""

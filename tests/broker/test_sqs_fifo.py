@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from sqs_client import Sqs
+from sqs_client import Restart, Sqs
 
 from broker.clock import ManualClock
-from broker.context import RequestContext
-from broker.core import Broker
 from broker.errors import (
     InvalidAttributeName,
     InvalidAttributeValue,
@@ -22,7 +19,6 @@ from broker.errors import (
 )
 from broker.sqs import api
 
-Restart = Callable[[], Awaitable[Sqs]]
 FIFO_ATTRIBUTES = {"FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
 
 
@@ -42,24 +38,6 @@ def entry(
     return api.SendMessageBatchRequestEntry(
         id=entry_id, message_body=body, message_group_id=group, message_deduplication_id=dedup or body
     )
-
-
-@pytest.fixture
-async def restartable(
-    open_broker: Callable[[], Broker], ctx: RequestContext
-) -> AsyncIterator[tuple[Sqs, Restart]]:
-    current = open_broker()
-    await current.start()
-
-    async def restart() -> Sqs:
-        nonlocal current
-        await current.close()
-        current = open_broker()
-        await current.start()
-        return Sqs(current, ctx)
-
-    yield Sqs(current, ctx), restart
-    await current.close()
 
 
 # -- creation and attributes ---------------------------------------------------

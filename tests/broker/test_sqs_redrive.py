@@ -5,18 +5,14 @@ ListDeadLetterSourceQueues, retention in the DLQ, and restart."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from sqs_client import Sqs
+from sqs_client import Restart, Sqs
 
 from broker.clock import ManualClock
-from broker.context import RequestContext
-from broker.core import Broker
 from broker.errors import InvalidParameterValue
 from broker.sqs import api
 
-Restart = Callable[[], Awaitable[Sqs]]
 ACCOUNT = "000000000000"
 
 
@@ -30,24 +26,6 @@ def redrive(target: str, count: object = 2) -> str:
 
 async def set_attributes(sqs: Sqs, url: str, **attributes: str) -> None:
     await sqs.call(api.SetQueueAttributes(queue_url=url, attributes=attributes))
-
-
-@pytest.fixture
-async def restartable(
-    open_broker: Callable[[], Broker], ctx: RequestContext
-) -> AsyncIterator[tuple[Sqs, Restart]]:
-    current = open_broker()
-    await current.start()
-
-    async def restart() -> Sqs:
-        nonlocal current
-        await current.close()
-        current = open_broker()
-        await current.start()
-        return Sqs(current, ctx)
-
-    yield Sqs(current, ctx), restart
-    await current.close()
 
 
 # -- RedrivePolicy ---------------------------------------------------------------

@@ -3,10 +3,10 @@ change is there and the in-memory index is rebuilt from LMDB."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
-from sqs_client import Sqs
+from sqs_client import Restart, Sqs
 
 from broker.clock import ManualClock
 from broker.context import RequestContext
@@ -14,27 +14,6 @@ from broker.core import Broker
 from broker.errors import QueueDoesNotExist, ReceiptHandleIsInvalid, ServiceUnavailable
 from broker.sqs import api
 from storage.errors import DataDirLocked
-
-Restart = Callable[[], Awaitable[Sqs]]
-
-
-@pytest.fixture
-async def restartable(
-    open_broker: Callable[[], Broker], ctx: RequestContext
-) -> AsyncIterator[tuple[Sqs, Restart]]:
-    """An Sqs client and a function that closes its broker and returns a client of a fresh one."""
-    current = open_broker()
-    await current.start()
-
-    async def restart() -> Sqs:
-        nonlocal current
-        await current.close()
-        current = open_broker()
-        await current.start()
-        return Sqs(current, ctx)
-
-    yield Sqs(current, ctx), restart
-    await current.close()
 
 
 async def test_queues_attributes_and_tags_survive(
