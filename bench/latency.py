@@ -48,15 +48,9 @@ async def receive_loop(
         if conn is None:
             continue
         try:
-            response = await run.timed(conn, "ReceiveMessage", receive)
+            messages = await run.receive(conn, receive)
             now = time.monotonic_ns()
-            try:
-                messages = run.signer.decode("ReceiveMessage", response).get("Messages", [])
-            except SqsError as exc:
-                run.error(exc.code)
-                continue
             if not messages:
-                run.empty_receive()
                 continue
             for m in messages:
                 got = read_stamp(_unwrap(str(m.get("Body", ""))))

@@ -145,6 +145,20 @@ class Run:
             self.results.requests += 1
         return response
 
+    async def receive(self, conn: Connection, request: bytes) -> list[dict[str, Any]]:
+        """One timed ReceiveMessage; its messages ([] after an error or an empty answer, both counted)."""
+        response = await self.timed(conn, "ReceiveMessage", request)
+        try:
+            messages: list[dict[str, Any]] = self.signer.decode("ReceiveMessage", response).get(
+                "Messages", []
+            )
+        except SqsError as exc:
+            self.error(exc.code)
+            return []
+        if not messages:
+            self.empty_receive()
+        return messages
+
     def done(self, messages: int) -> None:
         self._live_messages += messages
         if self._stopping and messages and self.checking:

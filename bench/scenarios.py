@@ -135,14 +135,8 @@ class ReceiveDelete:
                 "WaitTimeSeconds": self.wait_time,
             }
             self._receive = run.signer.request("ReceiveMessage", params)
-        response = await run.timed(conn, "ReceiveMessage", self._receive)
-        try:
-            messages = run.signer.decode("ReceiveMessage", response).get("Messages", [])
-        except SqsError as exc:
-            run.error(exc.code)
-            return
+        messages = await run.receive(conn, self._receive)
         if not messages:
-            run.empty_receive()
             return
         if self.ledger is not None:
             for m in messages:
