@@ -249,8 +249,8 @@ class _AsyncConnection(asyncio.Protocol):
             self.transport.abort()
 
 
-class AsyncClient:
-    """An asyncio client of the binary protocol (see the module docstring)."""
+class _Settings:
+    """Where and how both clients connect (their shared constructor)."""
 
     def __init__(
         self,
@@ -270,6 +270,16 @@ class AsyncClient:
         self.retries = retries
         self.client_name = client_name
         self._calls = _Calls(timeout)
+        self._setup()
+
+    def _setup(self) -> None:
+        """The connection state of the concrete client."""
+
+
+class AsyncClient(_Settings):
+    """An asyncio client of the binary protocol (see the module docstring)."""
+
+    def _setup(self) -> None:
         self._conn: _AsyncConnection | None = None
         self._connecting: asyncio.Future[_AsyncConnection] | None = None
 
@@ -388,27 +398,10 @@ class AsyncClient:
 # -- blocking --------------------------------------------------------------------------------
 
 
-class Client:
+class Client(_Settings):
     """A blocking client of the binary protocol (see the module docstring)."""
 
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = DEFAULT_PORT,
-        *,
-        unix_socket: str | None = None,
-        account_id: str | None = None,
-        timeout: float = 30.0,
-        connect_timeout: float = 5.0,
-        retries: int = 2,
-        client_name: str = CLIENT_NAME,
-    ) -> None:
-        self.host, self.port, self.unix_socket = host, port, unix_socket
-        self.account_id = account_id
-        self.connect_timeout = connect_timeout
-        self.retries = retries
-        self.client_name = client_name
-        self._calls = _Calls(timeout)
+    def _setup(self) -> None:
         self._sock: socket.socket | None = None
         self._decoder = FrameDecoder()
         self._answers: dict[int, Result | Error] = {}
