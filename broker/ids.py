@@ -13,14 +13,15 @@ import os
 import random
 
 _random = random.Random(os.urandom(32))
-_VARIANT = "89ab"
+_random_bytes = _random.randbytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""The variant digit (``10xx`` in binary) for a random hex digit."""
 
 
 def new_id() -> str:
     """A fresh random UUID4 string (``xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx``)."""
-    digits = f"{_random.getrandbits(128):032x}"
-    variant = _VARIANT[int(digits[16], 16) & 3]
-    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+    digits = _random_bytes(16).hex()
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
 
 
 def reseed_after_fork() -> None:

@@ -8,9 +8,26 @@ record holding its identity, timestamps, attributes and tags.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, NamedTuple, TypeVar
 
 import msgpack
+
+
+class _Packers(threading.local):
+    """One reusable msgpack Packer per thread (``packb`` builds a new one per call,
+    which costs as much as packing a small record; a Packer is not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.packer = msgpack.Packer(use_bin_type=True)
+
+
+_PACKERS = _Packers()
+
+
+def _pack(value: object) -> bytes:
+    packed: bytes = _PACKERS.packer.pack(value)
+    return packed
 
 
 class MessageAttribute(NamedTuple):
@@ -89,8 +106,7 @@ class QueueRecord(NamedTuple):
 
 def pack_body(record: MessageBody) -> bytes:
     """Encode a body record (tuples, named or not, pack as msgpack arrays)."""
-    packed: bytes = msgpack.packb(record, use_bin_type=True)
-    return packed
+    return _pack(record)
 
 
 def unpack_body(raw: bytes) -> MessageBody:
@@ -103,8 +119,7 @@ def unpack_body(raw: bytes) -> MessageBody:
 
 def pack_state(state: MessageState) -> bytes:
     """Encode a state record."""
-    packed: bytes = msgpack.packb(state)
-    return packed
+    return _pack(state)
 
 
 def unpack_state(raw: bytes) -> MessageState:

@@ -1,4 +1,4 @@
-"""Typed SNS requests and results, one frozen dataclass per botocore shape.
+"""Typed SNS requests and results, one slotted dataclass per botocore shape.
 
 Rules as in ``broker.sqs.api``: a request class is named after its action
 (``Publish`` for the shape ``PublishInput``); every other class keeps its
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AddPermission:
     """Shape ``AddPermissionInput``."""
 
@@ -21,21 +21,21 @@ class AddPermission:
     action_name: list[str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CheckIfPhoneNumberIsOptedOut:
     """Shape ``CheckIfPhoneNumberIsOptedOutInput``."""
 
     phone_number: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CheckIfPhoneNumberIsOptedOutResponse:
     """Shape ``CheckIfPhoneNumberIsOptedOutResponse``."""
 
     is_opted_out: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ConfirmSubscription:
     """Shape ``ConfirmSubscriptionInput``."""
 
@@ -44,14 +44,14 @@ class ConfirmSubscription:
     authenticate_on_unsubscribe: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ConfirmSubscriptionResponse:
     """Shape ``ConfirmSubscriptionResponse``."""
 
     subscription_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreatePlatformApplication:
     """Shape ``CreatePlatformApplicationInput``."""
 
@@ -60,14 +60,14 @@ class CreatePlatformApplication:
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreatePlatformApplicationResponse:
     """Shape ``CreatePlatformApplicationResponse``."""
 
     platform_application_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreatePlatformEndpoint:
     """Shape ``CreatePlatformEndpointInput``."""
 
@@ -77,14 +77,14 @@ class CreatePlatformEndpoint:
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateEndpointResponse:
     """Shape ``CreateEndpointResponse``."""
 
     endpoint_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateSMSSandboxPhoneNumber:
     """Shape ``CreateSMSSandboxPhoneNumberInput``."""
 
@@ -92,12 +92,12 @@ class CreateSMSSandboxPhoneNumber:
     language_code: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateSMSSandboxPhoneNumberResult:
     """Shape ``CreateSMSSandboxPhoneNumberResult``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Tag:
     """Shape ``Tag``."""
 
@@ -105,7 +105,7 @@ class Tag:
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateTopic:
     """Shape ``CreateTopicInput``."""
 
@@ -115,143 +115,143 @@ class CreateTopic:
     data_protection_policy: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateTopicResponse:
     """Shape ``CreateTopicResponse``."""
 
     topic_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteEndpoint:
     """Shape ``DeleteEndpointInput``."""
 
     endpoint_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeletePlatformApplication:
     """Shape ``DeletePlatformApplicationInput``."""
 
     platform_application_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteSMSSandboxPhoneNumber:
     """Shape ``DeleteSMSSandboxPhoneNumberInput``."""
 
     phone_number: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteSMSSandboxPhoneNumberResult:
     """Shape ``DeleteSMSSandboxPhoneNumberResult``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteTopic:
     """Shape ``DeleteTopicInput``."""
 
     topic_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetDataProtectionPolicy:
     """Shape ``GetDataProtectionPolicyInput``."""
 
     resource_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetDataProtectionPolicyResponse:
     """Shape ``GetDataProtectionPolicyResponse``."""
 
     data_protection_policy: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetEndpointAttributes:
     """Shape ``GetEndpointAttributesInput``."""
 
     endpoint_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetEndpointAttributesResponse:
     """Shape ``GetEndpointAttributesResponse``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetPlatformApplicationAttributes:
     """Shape ``GetPlatformApplicationAttributesInput``."""
 
     platform_application_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetPlatformApplicationAttributesResponse:
     """Shape ``GetPlatformApplicationAttributesResponse``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSMSAttributes:
     """Shape ``GetSMSAttributesInput``."""
 
     attributes: list[str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSMSAttributesResponse:
     """Shape ``GetSMSAttributesResponse``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSMSSandboxAccountStatus:
     """Shape ``GetSMSSandboxAccountStatusInput``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSMSSandboxAccountStatusResult:
     """Shape ``GetSMSSandboxAccountStatusResult``."""
 
     is_in_sandbox: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSubscriptionAttributes:
     """Shape ``GetSubscriptionAttributesInput``."""
 
     subscription_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetSubscriptionAttributesResponse:
     """Shape ``GetSubscriptionAttributesResponse``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetTopicAttributes:
     """Shape ``GetTopicAttributesInput``."""
 
     topic_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetTopicAttributesResponse:
     """Shape ``GetTopicAttributesResponse``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListEndpointsByPlatformApplication:
     """Shape ``ListEndpointsByPlatformApplicationInput``."""
 
@@ -259,7 +259,7 @@ class ListEndpointsByPlatformApplication:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Endpoint:
     """Shape ``Endpoint``."""
 
@@ -267,7 +267,7 @@ class Endpoint:
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListEndpointsByPlatformApplicationResponse:
     """Shape ``ListEndpointsByPlatformApplicationResponse``."""
 
@@ -275,7 +275,7 @@ class ListEndpointsByPlatformApplicationResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListOriginationNumbers:
     """Shape ``ListOriginationNumbersRequest``."""
 
@@ -283,7 +283,7 @@ class ListOriginationNumbers:
     max_results: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PhoneNumberInformation:
     """Shape ``PhoneNumberInformation``."""
 
@@ -295,7 +295,7 @@ class PhoneNumberInformation:
     number_capabilities: list[str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListOriginationNumbersResult:
     """Shape ``ListOriginationNumbersResult``."""
 
@@ -303,14 +303,14 @@ class ListOriginationNumbersResult:
     phone_numbers: list[PhoneNumberInformation] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListPhoneNumbersOptedOut:
     """Shape ``ListPhoneNumbersOptedOutInput``."""
 
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListPhoneNumbersOptedOutResponse:
     """Shape ``ListPhoneNumbersOptedOutResponse``."""
 
@@ -318,14 +318,14 @@ class ListPhoneNumbersOptedOutResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListPlatformApplications:
     """Shape ``ListPlatformApplicationsInput``."""
 
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PlatformApplication:
     """Shape ``PlatformApplication``."""
 
@@ -333,7 +333,7 @@ class PlatformApplication:
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListPlatformApplicationsResponse:
     """Shape ``ListPlatformApplicationsResponse``."""
 
@@ -341,7 +341,7 @@ class ListPlatformApplicationsResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSMSSandboxPhoneNumbers:
     """Shape ``ListSMSSandboxPhoneNumbersInput``."""
 
@@ -349,7 +349,7 @@ class ListSMSSandboxPhoneNumbers:
     max_results: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SMSSandboxPhoneNumber:
     """Shape ``SMSSandboxPhoneNumber``."""
 
@@ -357,7 +357,7 @@ class SMSSandboxPhoneNumber:
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSMSSandboxPhoneNumbersResult:
     """Shape ``ListSMSSandboxPhoneNumbersResult``."""
 
@@ -365,14 +365,14 @@ class ListSMSSandboxPhoneNumbersResult:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSubscriptions:
     """Shape ``ListSubscriptionsInput``."""
 
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Subscription:
     """Shape ``Subscription``."""
 
@@ -383,7 +383,7 @@ class Subscription:
     topic_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSubscriptionsResponse:
     """Shape ``ListSubscriptionsResponse``."""
 
@@ -391,7 +391,7 @@ class ListSubscriptionsResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSubscriptionsByTopic:
     """Shape ``ListSubscriptionsByTopicInput``."""
 
@@ -399,7 +399,7 @@ class ListSubscriptionsByTopic:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListSubscriptionsByTopicResponse:
     """Shape ``ListSubscriptionsByTopicResponse``."""
 
@@ -407,35 +407,35 @@ class ListSubscriptionsByTopicResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListTagsForResource:
     """Shape ``ListTagsForResourceRequest``."""
 
     resource_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListTagsForResourceResponse:
     """Shape ``ListTagsForResourceResponse``."""
 
     tags: list[Tag] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListTopics:
     """Shape ``ListTopicsInput``."""
 
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Topic:
     """Shape ``Topic``."""
 
     topic_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListTopicsResponse:
     """Shape ``ListTopicsResponse``."""
 
@@ -443,19 +443,19 @@ class ListTopicsResponse:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class OptInPhoneNumber:
     """Shape ``OptInPhoneNumberInput``."""
 
     phone_number: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class OptInPhoneNumberResponse:
     """Shape ``OptInPhoneNumberResponse``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageAttributeValue:
     """Shape ``MessageAttributeValue``."""
 
@@ -464,7 +464,7 @@ class MessageAttributeValue:
     binary_value: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Publish:
     """Shape ``PublishInput``."""
 
@@ -479,7 +479,7 @@ class Publish:
     message_group_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PublishResponse:
     """Shape ``PublishResponse``."""
 
@@ -487,7 +487,7 @@ class PublishResponse:
     sequence_number: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PublishBatchRequestEntry:
     """Shape ``PublishBatchRequestEntry``."""
 
@@ -500,7 +500,7 @@ class PublishBatchRequestEntry:
     message_group_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PublishBatch:
     """Shape ``PublishBatchInput``."""
 
@@ -508,7 +508,7 @@ class PublishBatch:
     publish_batch_request_entries: list[PublishBatchRequestEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PublishBatchResultEntry:
     """Shape ``PublishBatchResultEntry``."""
 
@@ -517,7 +517,7 @@ class PublishBatchResultEntry:
     sequence_number: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class BatchResultErrorEntry:
     """Shape ``BatchResultErrorEntry``."""
 
@@ -527,7 +527,7 @@ class BatchResultErrorEntry:
     sender_fault: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PublishBatchResponse:
     """Shape ``PublishBatchResponse``."""
 
@@ -535,7 +535,7 @@ class PublishBatchResponse:
     failed: list[BatchResultErrorEntry] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PutDataProtectionPolicy:
     """Shape ``PutDataProtectionPolicyInput``."""
 
@@ -543,7 +543,7 @@ class PutDataProtectionPolicy:
     data_protection_policy: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RemovePermission:
     """Shape ``RemovePermissionInput``."""
 
@@ -551,7 +551,7 @@ class RemovePermission:
     label: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetEndpointAttributes:
     """Shape ``SetEndpointAttributesInput``."""
 
@@ -559,7 +559,7 @@ class SetEndpointAttributes:
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetPlatformApplicationAttributes:
     """Shape ``SetPlatformApplicationAttributesInput``."""
 
@@ -567,19 +567,19 @@ class SetPlatformApplicationAttributes:
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetSMSAttributes:
     """Shape ``SetSMSAttributesInput``."""
 
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetSMSAttributesResponse:
     """Shape ``SetSMSAttributesResponse``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetSubscriptionAttributes:
     """Shape ``SetSubscriptionAttributesInput``."""
 
@@ -588,7 +588,7 @@ class SetSubscriptionAttributes:
     attribute_value: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetTopicAttributes:
     """Shape ``SetTopicAttributesInput``."""
 
@@ -597,7 +597,7 @@ class SetTopicAttributes:
     attribute_value: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Subscribe:
     """Shape ``SubscribeInput``."""
 
@@ -608,14 +608,14 @@ class Subscribe:
     return_subscription_arn: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SubscribeResponse:
     """Shape ``SubscribeResponse``."""
 
     subscription_arn: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class TagResource:
     """Shape ``TagResourceRequest``."""
 
@@ -623,19 +623,19 @@ class TagResource:
     tags: list[Tag]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class TagResourceResponse:
     """Shape ``TagResourceResponse``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Unsubscribe:
     """Shape ``UnsubscribeInput``."""
 
     subscription_arn: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UntagResource:
     """Shape ``UntagResourceRequest``."""
 
@@ -643,12 +643,12 @@ class UntagResource:
     tag_keys: list[str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UntagResourceResponse:
     """Shape ``UntagResourceResponse``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class VerifySMSSandboxPhoneNumber:
     """Shape ``VerifySMSSandboxPhoneNumberInput``."""
 
@@ -656,7 +656,7 @@ class VerifySMSSandboxPhoneNumber:
     one_time_password: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class VerifySMSSandboxPhoneNumberResult:
     """Shape ``VerifySMSSandboxPhoneNumberResult``."""
 

@@ -1,4 +1,4 @@
-"""Typed SQS requests and results, one frozen dataclass per botocore shape.
+"""Typed SQS requests and results, one slotted dataclass per botocore shape.
 
 Rules: a request class is named after its action (``SendMessage`` for the shape
 ``SendMessageRequest``); every other class keeps its shape's name.  Field names
@@ -6,6 +6,11 @@ are ``botocore.xform_name`` of the member names, so the codecs can map wire
 members to fields generically.  ``SHAPES`` maps shape names to classes; a test
 checks it against botocore's model in both directions.  This module holds types
 only: the codecs import it, and it imports nothing of ours.
+
+The classes are not ``frozen``: one is built per request and per message on
+the hot paths, and a frozen dataclass's ``__init__`` (``object.__setattr__``
+per field) costs about five times a plain one's.  Treat them as values all
+the same: nothing mutates a request or a result after building it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AddPermission:
     """Shape ``AddPermissionRequest``."""
 
@@ -23,21 +28,21 @@ class AddPermission:
     actions: list[str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CancelMessageMoveTask:
     """Shape ``CancelMessageMoveTaskRequest``."""
 
     task_handle: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CancelMessageMoveTaskResult:
     """Shape ``CancelMessageMoveTaskResult``."""
 
     approximate_number_of_messages_moved: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ChangeMessageVisibility:
     """Shape ``ChangeMessageVisibilityRequest``."""
 
@@ -46,7 +51,7 @@ class ChangeMessageVisibility:
     visibility_timeout: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ChangeMessageVisibilityBatchRequestEntry:
     """Shape ``ChangeMessageVisibilityBatchRequestEntry``."""
 
@@ -55,7 +60,7 @@ class ChangeMessageVisibilityBatchRequestEntry:
     visibility_timeout: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ChangeMessageVisibilityBatch:
     """Shape ``ChangeMessageVisibilityBatchRequest``."""
 
@@ -63,14 +68,14 @@ class ChangeMessageVisibilityBatch:
     entries: list[ChangeMessageVisibilityBatchRequestEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ChangeMessageVisibilityBatchResultEntry:
     """Shape ``ChangeMessageVisibilityBatchResultEntry``."""
 
     id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class BatchResultErrorEntry:
     """Shape ``BatchResultErrorEntry``."""
 
@@ -80,7 +85,7 @@ class BatchResultErrorEntry:
     message: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ChangeMessageVisibilityBatchResult:
     """Shape ``ChangeMessageVisibilityBatchResult``."""
 
@@ -88,7 +93,7 @@ class ChangeMessageVisibilityBatchResult:
     failed: list[BatchResultErrorEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateQueue:
     """Shape ``CreateQueueRequest``."""
 
@@ -97,14 +102,14 @@ class CreateQueue:
     tags: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CreateQueueResult:
     """Shape ``CreateQueueResult``."""
 
     queue_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteMessage:
     """Shape ``DeleteMessageRequest``."""
 
@@ -112,7 +117,7 @@ class DeleteMessage:
     receipt_handle: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteMessageBatchRequestEntry:
     """Shape ``DeleteMessageBatchRequestEntry``."""
 
@@ -120,7 +125,7 @@ class DeleteMessageBatchRequestEntry:
     receipt_handle: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteMessageBatch:
     """Shape ``DeleteMessageBatchRequest``."""
 
@@ -128,14 +133,14 @@ class DeleteMessageBatch:
     entries: list[DeleteMessageBatchRequestEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteMessageBatchResultEntry:
     """Shape ``DeleteMessageBatchResultEntry``."""
 
     id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteMessageBatchResult:
     """Shape ``DeleteMessageBatchResult``."""
 
@@ -143,14 +148,14 @@ class DeleteMessageBatchResult:
     failed: list[BatchResultErrorEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DeleteQueue:
     """Shape ``DeleteQueueRequest``."""
 
     queue_url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetQueueAttributes:
     """Shape ``GetQueueAttributesRequest``."""
 
@@ -158,14 +163,14 @@ class GetQueueAttributes:
     attribute_names: list[str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetQueueAttributesResult:
     """Shape ``GetQueueAttributesResult``."""
 
     attributes: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetQueueUrl:
     """Shape ``GetQueueUrlRequest``."""
 
@@ -173,14 +178,14 @@ class GetQueueUrl:
     queue_owner_aws_account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class GetQueueUrlResult:
     """Shape ``GetQueueUrlResult``."""
 
     queue_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListDeadLetterSourceQueues:
     """Shape ``ListDeadLetterSourceQueuesRequest``."""
 
@@ -189,7 +194,7 @@ class ListDeadLetterSourceQueues:
     max_results: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListDeadLetterSourceQueuesResult:
     """Shape ``ListDeadLetterSourceQueuesResult``."""
 
@@ -197,7 +202,7 @@ class ListDeadLetterSourceQueuesResult:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListMessageMoveTasks:
     """Shape ``ListMessageMoveTasksRequest``."""
 
@@ -205,7 +210,7 @@ class ListMessageMoveTasks:
     max_results: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListMessageMoveTasksResultEntry:
     """Shape ``ListMessageMoveTasksResultEntry``."""
 
@@ -220,28 +225,28 @@ class ListMessageMoveTasksResultEntry:
     started_timestamp: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListMessageMoveTasksResult:
     """Shape ``ListMessageMoveTasksResult``."""
 
     results: list[ListMessageMoveTasksResultEntry] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListQueueTags:
     """Shape ``ListQueueTagsRequest``."""
 
     queue_url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListQueueTagsResult:
     """Shape ``ListQueueTagsResult``."""
 
     tags: dict[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListQueues:
     """Shape ``ListQueuesRequest``."""
 
@@ -250,7 +255,7 @@ class ListQueues:
     max_results: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ListQueuesResult:
     """Shape ``ListQueuesResult``."""
 
@@ -258,14 +263,14 @@ class ListQueuesResult:
     next_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PurgeQueue:
     """Shape ``PurgeQueueRequest``."""
 
     queue_url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ReceiveMessage:
     """Shape ``ReceiveMessageRequest``."""
 
@@ -279,7 +284,7 @@ class ReceiveMessage:
     receive_request_attempt_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageAttributeValue:
     """Shape ``MessageAttributeValue``."""
 
@@ -290,7 +295,7 @@ class MessageAttributeValue:
     data_type: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Message:
     """Shape ``Message``."""
 
@@ -303,14 +308,14 @@ class Message:
     message_attributes: dict[str, MessageAttributeValue] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ReceiveMessageResult:
     """Shape ``ReceiveMessageResult``."""
 
     messages: list[Message] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RemovePermission:
     """Shape ``RemovePermissionRequest``."""
 
@@ -318,7 +323,7 @@ class RemovePermission:
     label: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageSystemAttributeValue:
     """Shape ``MessageSystemAttributeValue``."""
 
@@ -329,7 +334,7 @@ class MessageSystemAttributeValue:
     data_type: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessage:
     """Shape ``SendMessageRequest``."""
 
@@ -342,7 +347,7 @@ class SendMessage:
     message_group_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessageResult:
     """Shape ``SendMessageResult``."""
 
@@ -353,7 +358,7 @@ class SendMessageResult:
     sequence_number: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessageBatchRequestEntry:
     """Shape ``SendMessageBatchRequestEntry``."""
 
@@ -366,7 +371,7 @@ class SendMessageBatchRequestEntry:
     message_group_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessageBatch:
     """Shape ``SendMessageBatchRequest``."""
 
@@ -374,7 +379,7 @@ class SendMessageBatch:
     entries: list[SendMessageBatchRequestEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessageBatchResultEntry:
     """Shape ``SendMessageBatchResultEntry``."""
 
@@ -386,7 +391,7 @@ class SendMessageBatchResultEntry:
     sequence_number: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendMessageBatchResult:
     """Shape ``SendMessageBatchResult``."""
 
@@ -394,7 +399,7 @@ class SendMessageBatchResult:
     failed: list[BatchResultErrorEntry]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SetQueueAttributes:
     """Shape ``SetQueueAttributesRequest``."""
 
@@ -402,7 +407,7 @@ class SetQueueAttributes:
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class StartMessageMoveTask:
     """Shape ``StartMessageMoveTaskRequest``."""
 
@@ -411,14 +416,14 @@ class StartMessageMoveTask:
     max_number_of_messages_per_second: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class StartMessageMoveTaskResult:
     """Shape ``StartMessageMoveTaskResult``."""
 
     task_handle: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class TagQueue:
     """Shape ``TagQueueRequest``."""
 
@@ -426,7 +431,7 @@ class TagQueue:
     tags: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UntagQueue:
     """Shape ``UntagQueueRequest``."""
 

@@ -43,13 +43,36 @@ class _Prepared:
     visible_at_ms: int
     group: str | None
     writes: list[Write]
-    result: api.SendMessageResult
+    message_id: str
+    md5_of_body: str
+    md5_of_attributes: str | None = None
+    md5_of_system_attributes: str | None = None
+    sequence_number: str | None = None
     dedup_token: int = 0
     """The FIFO deduplication entry's token (0: none), released once committed."""
 
     @property
     def duplicate(self) -> bool:
         return not self.writes
+
+    def result(self) -> api.SendMessageResult:
+        return api.SendMessageResult(
+            message_id=self.message_id,
+            md5_of_message_body=self.md5_of_body,
+            md5_of_message_attributes=self.md5_of_attributes,
+            md5_of_message_system_attributes=self.md5_of_system_attributes,
+            sequence_number=self.sequence_number,
+        )
+
+    def batch_entry(self, entry_id: str) -> api.SendMessageBatchResultEntry:
+        return api.SendMessageBatchResultEntry(
+            id=entry_id,
+            message_id=self.message_id,
+            md5_of_message_body=self.md5_of_body,
+            md5_of_message_attributes=self.md5_of_attributes,
+            md5_of_message_system_attributes=self.md5_of_system_attributes,
+            sequence_number=self.sequence_number,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,45 +94,39 @@ class SendActions:
 
     async def send_message(self, req: api.SendMessage, ctx: RequestContext) -> api.SendMessageResult:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
-        prepared = self._prepare(queue, req, ctx)
+        prepared = self._prepare(queue, req, ctx, *self._defaults(queue))
         await self._commit(queue, [prepared])
-        return prepared.result
+        return prepared.result()
 
     async def send_message_batch(
         self, req: api.SendMessageBatch, ctx: RequestContext
     ) -> api.SendMessageBatchResult:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
-        check_entries(req.entries, "SendMessageBatchRequestEntry")
-        total = sum(
-            len(entry.message_body.encode()) + message.attributes_size(_attribute_records(entry))
-            for entry in req.entries
-        )
+        entries = req.entries
+        check_entries(entries, "SendMessageBatchRequestEntry")
+        total = 0
+        for entry in entries:
+            total += len(entry.message_body.encode())
+            if entry.message_attributes:
+                total += message.attributes_size(_attribute_records(entry))
         if total > MAX_BATCH_BYTES:
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."
             )
-        prepared: list[tuple[str, _Prepared]] = []
+        defaults = self._defaults(queue)
+        prepared: list[_Prepared] = []
+        successful: list[api.SendMessageBatchResultEntry] = []
         failed: list[api.BatchResultErrorEntry] = []
-        for entry in req.entries:
+        for entry in entries:
             try:
-                prepared.append((entry.id, self._prepare(queue, entry, ctx)))
+                item = self._prepare(queue, entry, ctx, *defaults)
             except ShoalError as error:
                 failed.append(failure(entry.id, error))
-        await self._commit(queue, [item for _, item in prepared])
-        return api.SendMessageBatchResult(
-            successful=[
-                api.SendMessageBatchResultEntry(
-                    id=entry_id,
-                    message_id=item.result.message_id or "",
-                    md5_of_message_body=item.result.md5_of_message_body or "",
-                    md5_of_message_attributes=item.result.md5_of_message_attributes,
-                    md5_of_message_system_attributes=item.result.md5_of_message_system_attributes,
-                    sequence_number=item.result.sequence_number,
-                )
-                for entry_id, item in prepared
-            ],
-            failed=failed,
-        )
+                continue
+            prepared.append(item)
+            successful.append(item.batch_entry(entry.id))
+        await self._commit(queue, prepared)
+        return api.SendMessageBatchResult(successful=successful, failed=failed)
 
     def prepare_send(self, queue: Queue, req: api.SendMessage, ctx: RequestContext) -> PreparedSend:
         """Validate a send into ``queue`` (as SendMessage does) without committing it.
@@ -121,10 +138,10 @@ class SendActions:
         duplicate (FIFO dedup) has no writes; settling it does nothing, and its
         answer is the original's ids.  Raises the same errors as SendMessage.
         """
-        prepared = self._prepare(queue, req, ctx)
+        prepared = self._prepare(queue, req, ctx, *self._defaults(queue))
         return PreparedSend(
             prepared.writes,
-            prepared.result,
+            prepared.result(),
             lambda: self._index(queue, [prepared]),
             lambda: self._abandon(queue, [prepared]),
         )
@@ -160,76 +177,101 @@ class SendActions:
         if visible < len(fresh):
             self.rt.arm_timer(queue)
 
-    def _prepare(self, queue: Queue, req: SendRequest, ctx: RequestContext) -> _Prepared:
-        dedup_id = self._check_queue_type_rules(queue, req)
+    def _defaults(self, queue: Queue) -> tuple[int, int, int]:
+        """What every send of one request shares: (now, MaximumMessageSize, DelaySeconds)."""
+        return self.rt.now_ms(), queue.number("MaximumMessageSize"), queue.number("DelaySeconds")
+
+    def _prepare(
+        self,
+        queue: Queue,
+        req: SendRequest,
+        ctx: RequestContext,
+        now: int,
+        max_size: int,
+        default_delay: int,
+    ) -> _Prepared:
+        # The hot path: a standard queue and a plain message skip every optional rule.
+        fifo_queue = queue.fifo
+        dedup_id = None
+        if (
+            fifo_queue
+            or req.delay_seconds is not None
+            or req.message_group_id is not None
+            or req.message_deduplication_id is not None
+        ):
+            dedup_id = self._check_queue_type_rules(queue, req)
         body = req.message_body
         if body == "":
             raise InvalidParameterValue("The request must contain a non-empty message body.")
         message.check_body(body)
-        user = message.convert_attributes(req.message_attributes)
-        system = message.convert_attributes(req.message_system_attributes, system=True)
-        size = len(body.encode()) + message.attributes_size(user)
-        max_size = queue.number("MaximumMessageSize")
+        encoded = body.encode()
+        size = len(encoded)
+        user: tuple[MessageAttribute, ...] = ()
+        system: tuple[MessageAttribute, ...] = ()
+        md5_user = md5_system = None
+        if req.message_attributes or req.message_system_attributes:
+            user = message.convert_attributes(req.message_attributes)
+            system = message.convert_attributes(req.message_system_attributes, system=True)
+            size += message.attributes_size(user)
+            md5_user = message.md5_of_attributes(user) if user else None
+            md5_system = message.md5_of_attributes(system) if system else None
         if size > max_size:
             raise InvalidParameterValue(
                 f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
             )
-        now = self.rt.now_ms()
         group = req.message_group_id
-        md5_body = message.md5_hex(body.encode())
-        md5_user = message.md5_of_attributes(user) if user else None
-        md5_system = message.md5_of_attributes(system) if system else None
+        md5_body = message.md5_hex(encoded)
         scope_key = ""
         if dedup_id is not None:
             scope = queue.attributes.get("DeduplicationScope")
             scope_key = f"{group}\n{dedup_id}" if scope == "messageGroup" else dedup_id
             seen = queue.dedup.find(self.rt.store, scope_key, now)
             if seen is not None:
-                duplicate = api.SendMessageResult(
-                    message_id=seen.message_id,
-                    md5_of_message_body=md5_body,
-                    md5_of_message_attributes=md5_user,
-                    md5_of_message_system_attributes=md5_system,
-                    sequence_number=seen.sequence_number,
+                return _Prepared(
+                    -1, now, group, [], seen.message_id, md5_body, md5_user, md5_system, seen.sequence_number
                 )
-                return _Prepared(-1, now, group, [], duplicate)
         delay = req.delay_seconds
         if delay is None:
-            delay = queue.number("DelaySeconds")
+            delay = default_delay
         visible_at = now + delay * 1000
         seq, mark = queue.allocate_seq()
-        sequence_number = fifo.sequence_number(seq) if queue.fifo else None
+        sequence_number = fifo.sequence_number(seq) if fifo_queue else None
         key = keys.message_key(queue.queue_id, seq)
+        message_id = new_id()
         record = MessageBody(
-            message_id=new_id(),
-            body=body,
-            attributes=user,
-            sent_ms=now,
-            sender_id=ctx.account_id,
-            md5_of_body=md5_body,
-            trace_header=system[0].string_value if system else None,
-            group_id=group,
-            dedup_id=dedup_id,
-            sequence_number=sequence_number,
+            message_id,
+            body,
+            user,
+            now,
+            ctx.account_id,
+            md5_body,
+            system[0].string_value if system else None,
+            group,
+            dedup_id,
+            sequence_number,
         )
-        state = MessageState(now, visible_at, 0, 0, group if queue.fifo else None)
+        state = MessageState(now, visible_at, 0, 0, group if fifo_queue else None)
         writes = [put(Db.BODIES, key, pack_body(record)), put(Db.STATES, key, pack_state(state))]
         if mark is not None:
             writes.append(put(Db.META, seq_mark_key(queue.queue_id), keys.u64(mark)))
         dedup_token = 0
         if dedup_id is not None and sequence_number is not None:
             dedup_writes, dedup_token = queue.dedup.record(
-                self.rt.store, scope_key, record.message_id, sequence_number, now
+                self.rt.store, scope_key, message_id, sequence_number, now
             )
             writes += dedup_writes
-        result = api.SendMessageResult(
-            message_id=record.message_id,
-            md5_of_message_body=md5_body,
-            md5_of_message_attributes=md5_user,
-            md5_of_message_system_attributes=md5_system,
-            sequence_number=sequence_number,
+        return _Prepared(
+            seq,
+            visible_at,
+            group,
+            writes,
+            message_id,
+            md5_body,
+            md5_user,
+            md5_system,
+            sequence_number,
+            dedup_token,
         )
-        return _Prepared(seq, visible_at, group, writes, result, dedup_token)
 
     @staticmethod
     def _check_queue_type_rules(queue: Queue, req: SendRequest) -> str | None:
