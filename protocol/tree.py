@@ -3,8 +3,10 @@
 A :class:`TreeWriter` turns an ``api`` dataclass (and its nested dataclasses,
 lists and maps) into dicts keyed by AWS member names, ready for a serializer
 (orjson for JSON, msgpack for the binary protocol).  Writers are compiled once
-per shape; a shape whose values are already plain gets no writer at all
-(``None``), so scalars and lists of strings pass through untouched.  The only
+per shape (a structure's writer is generated straight-line source, one
+attribute read per member, as :mod:`protocol.binder` does); a shape whose
+values are already plain gets no writer at all (``None``), so scalars and
+lists of strings pass through untouched.  The only
 per-format choice is what a blob becomes: base64 text in JSON, raw bytes in
 msgpack.
 """
@@ -45,17 +47,7 @@ class TreeWriter:
 
     def _compile(self, shape: Shape, service: ServiceShapes) -> Render | None:
         if isinstance(shape, StructureShape):
-            fields = tuple((m.field, m.name, self.writer(m.shape, service)) for m in service.members(shape))
-
-            def structure(value: Any) -> Any:
-                out: dict[str, Any] = {}
-                for field, name, sub in fields:
-                    item = getattr(value, field)
-                    if item is not None:
-                        out[name] = item if sub is None else sub(item)
-                return out
-
-            return structure
+            return self._structure(shape, service)
         if isinstance(shape, ListShape):
             item = self.writer(shape.member, service)
             if item is None:
@@ -69,3 +61,19 @@ class TreeWriter:
         if shape.type_name == "blob":
             return self._blob
         return None
+
+    def _structure(self, shape: StructureShape, service: ServiceShapes) -> Render:
+        namespace: dict[str, Any] = {}
+        lines = ["def structure(value):", "    out = {}"]
+        for index, member in enumerate(service.members(shape)):
+            sub = self.writer(member.shape, service)
+            lines += [f"    item = value.{member.field}", "    if item is not None:"]
+            if sub is None:
+                lines.append(f"        out[{member.name!r}] = item")
+            else:
+                namespace[f"write_{index}"] = sub
+                lines.append(f"        out[{member.name!r}] = write_{index}(item)")
+        lines.append("    return out")
+        exec("\n".join(lines), namespace)  # source generated from the service model
+        render: Render = namespace["structure"]
+        return render

@@ -113,17 +113,19 @@ class ReceiveActions:
         writes: list[Write] = []
         messages: list[api.Message] = []
         moved: list[Moved] = []
+        queue_id = queue.queue_id
+        group_ids = queue.fifo
+        deadline = now + visibility_ms
+        max_receives = policy.max_receive_count if policy is not None and target is not None else 0
         # Expired, vanished or dead-lettered messages do not count toward ``limit``:
         # claim again until it is met or nothing is visible.
         while len(messages) < limit:
             seqs = queue.claim(limit - len(messages))
             if not seqs:
                 break
-            raw_bodies = self.rt.store.get_many(
-                Db.BODIES, [keys.message_key(queue.queue_id, s) for s in seqs]
-            )
-            for seq, raw in zip(seqs, raw_bodies, strict=True):
-                key = keys.message_key(queue.queue_id, seq)
+            message_keys = [keys.message_key(queue_id, seq) for seq in seqs]
+            raw_bodies = self.rt.store.get_many(Db.BODIES, message_keys)
+            for seq, key, raw in zip(seqs, message_keys, raw_bodies, strict=True):
                 if raw is None:  # deleted or purged after it was indexed
                     queue.forget(seq)
                     continue
@@ -132,11 +134,7 @@ class ReceiveActions:
                     queue.forget(seq)
                     writes += (delete(Db.BODIES, key), delete(Db.STATES, key))
                     continue
-                if (
-                    policy is not None
-                    and target is not None
-                    and queue.receive_count(seq) >= policy.max_receive_count
-                ):
+                if max_receives and target is not None and queue.receive_count(seq) >= max_receives:
                     move_writes, item = move(
                         queue,
                         seq,
@@ -149,12 +147,14 @@ class ReceiveActions:
                     writes += move_writes
                     moved.append(item)
                     continue
-                group = record.group_id if queue.fifo else None
                 count, first = queue.hold_received(seq, now, visibility_ms)
-                state = MessageState(record.sent_ms, now + visibility_ms, count, first, group)
+                state = MessageState(
+                    record.sent_ms, deadline, count, first, record.group_id if group_ids else None
+                )
                 writes.append(put(Db.STATES, key, pack_state(state)))
-                receipt = Receipt(queue.queue_id, seq, count)
-                messages.append(self._render(record, receipt, count, first, req, wanted_system))
+                messages.append(
+                    self._render(record, Receipt(queue_id, seq, count), count, first, req, wanted_system)
+                )
         if moved:  # the dead-letter queues index their moves even if this receive is cancelled
             await self.rt.commit_then(writes, lambda: settle(self.rt, moved, now), lambda: unmove(moved, now))
         else:
