@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from broker.binary_connection import BinaryLimits
 from broker.context import DEFAULT_ACCOUNT, DEFAULT_REGION
 from broker.logging_setup import LEVELS, configure
 from broker.server import Durability, ServerConfig, run
@@ -30,6 +31,7 @@ from storage.errors import DataDirLocked
 log = logging.getLogger("shoal.cli")
 
 ENV_PREFIX = "SHOAL_"
+_BINARY = BinaryLimits()
 
 
 def _port(text: str) -> int:
@@ -46,6 +48,19 @@ def _account(text: str) -> str:
     if len(text) != 12 or not text.isdigit():
         raise argparse.ArgumentTypeError(f"an account id is 12 digits: {text!r}")
     return text
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        return value
+
+    return parse
 
 
 def _optional_path(text: str) -> Path | None:
@@ -79,6 +94,30 @@ SERVE_OPTIONS = (
     _Option("--port", "4566", _port, "HTTP port of every AWS service (0: any free port)"),
     _Option("--binary-port", "4567", _port, "port of the binary protocol (0: disabled)"),
     _Option("--binary-socket", "", _optional_path, "Unix socket of the binary protocol (empty: none)"),
+    _Option(
+        "--binary-max-connections",
+        str(_BINARY.max_connections),
+        _positive(int),
+        "binary protocol: connections at once (more are refused)",
+    ),
+    _Option(
+        "--binary-max-in-flight",
+        str(_BINARY.max_in_flight),
+        _positive(int),
+        "binary protocol: unanswered requests per connection before reading pauses",
+    ),
+    _Option(
+        "--binary-max-frame",
+        str(_BINARY.max_frame),
+        _positive(int),
+        "binary protocol: largest frame in bytes (a larger one closes the connection)",
+    ),
+    _Option(
+        "--binary-idle-timeout",
+        str(_BINARY.idle_timeout),
+        _positive(float),
+        "binary protocol: seconds a connection with nothing in flight may stay silent",
+    ),
     _Option("--data-dir", "./shoal-data", Path, "directory of the LMDB log"),
     _Option("--account-id", DEFAULT_ACCOUNT, _account, "account of requests that name none"),
     _Option("--region", DEFAULT_REGION, str, "region of requests that name none"),
@@ -132,6 +171,12 @@ def server_config(args: argparse.Namespace) -> ServerConfig:
         account_id=args.account_id,
         region=args.region,
         durability=Durability(args.durability),
+        binary_limits=BinaryLimits(
+            max_frame=args.binary_max_frame,
+            max_in_flight=args.binary_max_in_flight,
+            max_connections=args.binary_max_connections,
+            idle_timeout=args.binary_idle_timeout,
+        ),
     )
 
 

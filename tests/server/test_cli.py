@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from broker.binary_connection import BinaryLimits
 from broker.cli import build_parser, main, server_config
 from broker.server import Durability, ServerConfig
 
@@ -69,6 +70,17 @@ def test_environment() -> None:
     assert build_parser(env).parse_args(["serve"]).log_level == "debug"
 
 
+def test_binary_limits_from_flags_and_environment() -> None:
+    got = config(
+        ["serve", "--binary-max-connections", "10", "--binary-max-in-flight", "64"],
+        {"SHOAL_BINARY_MAX_FRAME": "2097152", "SHOAL_BINARY_IDLE_TIMEOUT": "2.5"},
+    )
+    assert got.binary_limits == BinaryLimits(
+        max_frame=2_097_152, max_in_flight=64, max_connections=10, idle_timeout=2.5
+    )
+    assert config(["serve"]).binary_limits == BinaryLimits()
+
+
 def test_flag_wins_over_environment() -> None:
     got = config(
         ["serve", "--port", "6000", "--region", "us-west-2"], {"SHOAL_PORT": "5000", "SHOAL_REGION": "x"}
@@ -85,6 +97,9 @@ def test_flag_wins_over_environment() -> None:
         (["serve", "--account-id", "12"], {}),
         (["serve", "--log-level", "loud"], {}),
         (["serve"], {"SHOAL_DURABILITY": "sometimes"}),
+        (["serve", "--binary-max-in-flight", "0"], {}),
+        (["serve", "--binary-max-frame", "big"], {}),
+        (["serve"], {"SHOAL_BINARY_IDLE_TIMEOUT": "-1"}),
         ([], {}),
     ],
 )
