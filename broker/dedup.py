@@ -15,11 +15,14 @@ database:
 
 Entries recorded but not yet committed are also kept in ``_pending`` so a
 duplicate arriving before the original's commit is still caught; the caller
-reports commits with :meth:`DedupWindow.committed`.  Restarts need no rebuild.
+reports commits with :meth:`DedupWindow.committed`, which releases them in
+token order (a deque, so a commit costs what it releases, not the whole
+pending set).  Restarts need no rebuild.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from storage import keys
@@ -38,6 +41,7 @@ class DedupWindow:
         self._ids = prefix + b"i:"
         self._expiry = prefix + b"x:"
         self._pending: dict[str, tuple[int, DedupEntry]] = {}
+        self._order: deque[tuple[int, str]] = deque()  # (token, scope key), tokens ascending
         self._token = 0
         self._last_expire_ms = 0
 
@@ -59,6 +63,7 @@ class DedupWindow:
         entry = DedupEntry(now_ms + WINDOW_MS, message_id, sequence_number)
         self._token += 1
         self._pending[scope_key] = (self._token, entry)
+        self._order.append((self._token, scope_key))
         writes: list[Write] = []
         if now_ms - self._last_expire_ms >= EXPIRE_EVERY_MS:
             self._last_expire_ms = now_ms
@@ -72,8 +77,12 @@ class DedupWindow:
 
     def committed(self, token: int) -> None:
         """Every entry recorded up to ``token`` is durable: stop holding it in memory."""
-        if self._pending:
-            self._pending = {key: held for key, held in self._pending.items() if held[0] > token}
+        order, pending = self._order, self._pending
+        while order and order[0][0] <= token:
+            held_token, key = order.popleft()
+            held = pending.get(key)
+            if held is not None and held[0] == held_token:  # not recorded again since
+                del pending[key]
 
     def abandon(self, tokens: Sequence[int]) -> None:
         """The entries recorded under ``tokens`` were never committed: forget them, so a
@@ -102,4 +111,5 @@ class DedupWindow:
     def drop_all(self) -> list[Write]:
         """The writes that forget every id (the queue or topic is deleted)."""
         self._pending.clear()
+        self._order.clear()
         return [delete_prefix(Db.META, self._ids), delete_prefix(Db.META, self._expiry)]
