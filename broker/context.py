@@ -13,9 +13,12 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestContext:
-    """The caller's account and region, the host:port it addressed, and the request id."""
+    """The caller's account and region, the host:port it addressed, and the request id.
+
+    Built once per request, so not ``frozen`` (that costs several times more to
+    build); nothing changes it after it is built."""
 
     account_id: str = DEFAULT_ACCOUNT
     region: str = DEFAULT_REGION

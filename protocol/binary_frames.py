@@ -85,7 +85,7 @@ class Welcome:
     max_in_flight: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     id: int
     service: str
@@ -93,7 +93,7 @@ class Request:
     params: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result:
     id: int
     result: dict[str, Any]

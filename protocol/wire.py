@@ -5,6 +5,10 @@ The server parses HTTP (sockets, httptools) and hands each complete request to
 ``decode``; it passes the typed request to the broker and the broker's result
 (or :class:`broker.errors.ShoalError`) back to ``encode_result`` /
 ``encode_error``.  Codecs are sans-IO: bytes and headers in, :class:`Reply` out.
+
+The per-request classes here are slotted but not ``frozen`` (a frozen
+dataclass costs several times more to build, once per request); nothing
+changes them after they are built.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from broker.context import RequestContext
 from broker.errors import ShoalError
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     """A complete HTTP request as the server received it.
 
@@ -32,7 +36,7 @@ class HttpRequest:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """An HTTP response to write: status, extra headers, body."""
 
@@ -41,7 +45,7 @@ class Reply:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """A decoded request: which service and action, the typed request, who asks."""
 
