@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +33,8 @@ log = logging.getLogger("shoal.cli")
 
 ENV_PREFIX = "SHOAL_"
 _BINARY = BinaryLimits()
+MIN_FRAME = 1024  # a HELLO and small requests must fit
+MAX_FRAME = 2**32 - 1  # the length prefix is 4 bytes
 
 
 def _port(text: str) -> int:
@@ -50,14 +53,16 @@ def _account(text: str) -> str:
     return text
 
 
-def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+def _number_in(kind: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+    """A parser of a finite ``kind`` number in ``[low, high]``."""
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}: {text!r}")
         return value
 
     return parse
@@ -97,25 +102,25 @@ SERVE_OPTIONS = (
     _Option(
         "--binary-max-connections",
         str(_BINARY.max_connections),
-        _positive(int),
+        _number_in(int, 1, 1_000_000),
         "binary protocol: connections at once (more are refused)",
     ),
     _Option(
         "--binary-max-in-flight",
         str(_BINARY.max_in_flight),
-        _positive(int),
+        _number_in(int, 1, 1_000_000),
         "binary protocol: unanswered requests per connection before reading pauses",
     ),
     _Option(
         "--binary-max-frame",
         str(_BINARY.max_frame),
-        _positive(int),
+        _number_in(int, MIN_FRAME, MAX_FRAME),
         "binary protocol: largest frame in bytes (a larger one closes the connection)",
     ),
     _Option(
         "--binary-idle-timeout",
         str(_BINARY.idle_timeout),
-        _positive(float),
+        _number_in(float, 0.001, 31_536_000),
         "binary protocol: seconds a connection with nothing in flight may stay silent",
     ),
     _Option("--data-dir", "./shoal-data", Path, "directory of the LMDB log"),

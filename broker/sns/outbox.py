@@ -52,6 +52,7 @@ from broker.sns.delivery_policy import MAX_TOTAL_RETRY_SECONDS, EffectivePolicy
 from broker.sns.runtime import SnsRuntime
 from broker.sns.subscriptions import Subscription
 from broker.sqs import api as sqs_api
+from broker.sqs.sending import PreparedSend
 from storage import keys
 from storage.records import OutboxRecord, pack_record, unpack_outbox
 from storage.store import Db, Write, delete, put
@@ -325,7 +326,7 @@ class Outbox:
                 record.endpoint,
             )
             self._stats.dropped += 1
-            await self._forget(seq, [])
+            await self._forget(seq)
             return
         assert self.poster is not None
         policy = self.policy(sub) if sub is not None else self._policy_of_gone(record)
@@ -337,7 +338,7 @@ class Outbox:
         )
         if result.delivered:
             self._stats.succeeded += 1
-            await self._forget(seq, [])
+            await self._forget(seq)
             return
         self._stats.failed += 1
         attempts = record.attempts + 1
@@ -357,27 +358,32 @@ class Outbox:
             attempts,
             result.reason or f"HTTP {result.status}",
         )
-        writes: list[Write] = []
-        settle = None
-        if record.message_type == NOTIFICATION and sub is not None:
-            dead = self._dead_letter(record, sub, result)
-            if dead is not None:
-                writes, settle = dead
-        await self._forget(seq, writes)
-        if settle is not None:
-            self._stats.dead_lettered += 1
-            settle()
-        else:
+        dead = (
+            self._dead_letter(record, sub, result)
+            if record.message_type == NOTIFICATION and sub is not None
+            else None
+        )
+        if dead is None:
+            await self._forget(seq)
             self._stats.dropped += 1
+            return
+        # The dead-letter queue indexes the message from the commit's own callback (or
+        # forgets its dedup entry if the commit failed), even if this task is cancelled.
+        await self.rt.committer.commit_then(
+            [*dead.writes, delete(Db.META, outbox_key(seq))], dead.settle, dead.abandon
+        )
+        self.records.pop(seq, None)
+        self._due.pop(seq, None)
+        self._stats.dead_lettered += 1
 
-    async def _forget(self, seq: int, writes: list[Write]) -> None:
-        await self.rt.commit([*writes, delete(Db.META, outbox_key(seq))])
+    async def _forget(self, seq: int) -> None:
+        await self.rt.commit([delete(Db.META, outbox_key(seq))])
         self.records.pop(seq, None)
         self._due.pop(seq, None)
 
     def _dead_letter(
         self, record: OutboxRecord, sub: Subscription, result: PostResult
-    ) -> tuple[list[Write], Callable[[], None]] | None:
+    ) -> PreparedSend | None:
         text = sub.attributes.get("RedrivePolicy")
         if not text:
             log.warning("sns: no dead-letter queue for %s; message %s dropped", sub.arn, record.message_id)
@@ -411,7 +417,7 @@ class Outbox:
                 "sns: dead-letter queue %s rejected message %s: %s", arn, record.message_id, error.message
             )
             return None
-        return prepared.writes, prepared.settle
+        return prepared
 
 
 def headers(record: OutboxRecord, policy: EffectivePolicy) -> list[tuple[str, str]]:

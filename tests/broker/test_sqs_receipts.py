@@ -43,6 +43,18 @@ async def test_tampered_handle_is_invalid(sqs: Sqs) -> None:
     await sqs.delete(url, handle)  # the genuine one still works
 
 
+@pytest.mark.parametrize(
+    "change", [lambda h: h + "\n", lambda h: " " + h, lambda h: h[:8] + " " + h[8:], lambda h: h + "!"]
+)
+async def test_a_handle_with_any_extra_character_is_invalid(sqs: Sqs, change: Callable[[str], str]) -> None:
+    """Handles are matched exactly, as AWS does: whitespace or stray characters are not skipped."""
+    url = await sqs.create()
+    handle = await received_handle(sqs, url)
+    with pytest.raises(ReceiptHandleIsInvalid):
+        await sqs.delete(url, change(handle))
+    await sqs.delete(url, handle)
+
+
 async def test_other_queues_handle_is_invalid(sqs: Sqs) -> None:
     first = await sqs.create("first")
     second = await sqs.create("second")

@@ -100,6 +100,10 @@ def test_flag_wins_over_environment() -> None:
         (["serve", "--binary-max-in-flight", "0"], {}),
         (["serve", "--binary-max-frame", "big"], {}),
         (["serve"], {"SHOAL_BINARY_IDLE_TIMEOUT": "-1"}),
+        (["serve", "--binary-idle-timeout", "nan"], {}),
+        (["serve", "--binary-idle-timeout", "inf"], {}),
+        (["serve", "--binary-max-frame", "1"], {}),
+        (["serve", "--binary-max-frame", str(2**32)], {}),
         ([], {}),
     ],
 )
