@@ -9,7 +9,7 @@ rebuilds the in-memory indexes; ``close`` drains the committer and closes LMDB.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,14 +90,16 @@ class Broker:
         await self.committer.close()
         self.store.close()
 
-    async def dispatch(self, service: str, request: object, ctx: RequestContext) -> object | None:
-        """Run one typed request; return its typed result (None for empty results)."""
+    def dispatch(self, service: str, request: object, ctx: RequestContext) -> Awaitable[object | None]:
+        """Run one typed request: await the result to get its typed result (None for
+        empty results).  A plain function returning the handler's coroutine (one frame
+        less per request); errors found before the handler runs are raised at once."""
         if not self._open:
             raise ServiceUnavailable()
         target = self._services.get(service)
         if target is None:
             raise UnknownOperationException(f"The service {service} is not supported.")
-        return await target.dispatch(request, ctx)
+        return target.dispatch(request, ctx)
 
     def queue_stats(self) -> list[QueueStats]:
         """Current gauges of every queue."""

@@ -18,7 +18,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import metadata
 from typing import Protocol
 
@@ -50,7 +50,7 @@ class Router(Protocol):
 class Dispatcher(Protocol):
     """The part of :class:`broker.core.Broker` the edge calls."""
 
-    async def dispatch(self, service: str, request: object, ctx: RequestContext) -> object | None: ...
+    def dispatch(self, service: str, request: object, ctx: RequestContext) -> Awaitable[object | None]: ...
 
 
 class RequestIds:

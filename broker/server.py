@@ -31,6 +31,7 @@ import enum
 import gc
 import logging
 import signal
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -96,7 +97,7 @@ class BrokerService(Protocol):
 
     async def close(self) -> None: ...
 
-    async def dispatch(self, service: str, request: object, ctx: RequestContext) -> object | None: ...
+    def dispatch(self, service: str, request: object, ctx: RequestContext) -> Awaitable[object | None]: ...
 
     def queue_stats(self) -> list[QueueStats]: ...
 

@@ -133,11 +133,12 @@ class SnsService:
         """Stop the HTTP/S sender (pending deliveries stay in the store)."""
         await self.outbox.close()
 
-    async def dispatch(self, request: object, ctx: RequestContext) -> object | None:
+    def dispatch(self, request: object, ctx: RequestContext) -> Awaitable[object | None]:
+        """The handler's coroutine for ``request`` (await it); UnsupportedOperation at once."""
         handler = self.handlers.get(type(request))
         if handler is None:
             raise UnsupportedOperation(f"{type(request).__name__} is not supported.")
-        return await handler(request, ctx)
+        return handler(request, ctx)
 
 
 def _empty(result: object) -> Handler:

@@ -6,7 +6,7 @@ visible to long-polling receivers on time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from broker.clock import Clock
@@ -37,11 +37,11 @@ class SqsRuntime:
         if writes:
             await self.committer.submit(writes)
 
-    async def commit_then(
+    def commit_then(
         self, writes: Sequence[Write], settle: Callable[[], object], abandon: Callable[[], object]
-    ) -> None:
-        """See :meth:`storage.committer.GroupCommitter.commit_then`."""
-        await self.committer.commit_then(writes, settle, abandon)
+    ) -> Awaitable[None]:
+        """See :meth:`storage.committer.GroupCommitter.commit_then` (await the result)."""
+        return self.committer.commit_then(writes, settle, abandon)
 
     async def barrier(self) -> None:
         """Wait until every write submitted so far is durable."""

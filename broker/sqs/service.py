@@ -99,11 +99,12 @@ class SqsService:
             queue.wake_all()
         await self.move_tasks.close()
 
-    async def dispatch(self, request: object, ctx: RequestContext) -> object | None:
+    def dispatch(self, request: object, ctx: RequestContext) -> Awaitable[object | None]:
+        """The handler's coroutine for ``request`` (await it); UnsupportedOperation at once."""
         handler = self.handlers.get(type(request))
         if handler is None:
             raise UnsupportedOperation(f"{type(request).__name__} is not supported.")
-        return await handler(request, ctx)
+        return handler(request, ctx)
 
     async def sweep(self) -> int:
         """Delete messages past their retention period from the front of every queue; return how many."""

@@ -248,6 +248,52 @@ async def test_one_bad_submission_does_not_fail_its_neighbours(store: LmdbStore)
     await committer.close()
 
 
+async def test_commit_then_settles_before_the_waiter_resumes(store: LmdbStore) -> None:
+    committer = await started(store)
+    events: list[str] = []
+    await committer.commit_then(
+        [put(Db.META, b"k", b"v")], lambda: events.append("settle"), lambda: events.append("abandon")
+    )
+    events.append("resumed")
+    assert events == ["settle", "resumed"]
+    assert store.get(Db.META, b"k") == b"v"
+    await committer.close()
+
+
+async def test_commit_then_settles_even_if_the_wait_is_cancelled(store: LmdbStore) -> None:
+    committer = await started(store)
+    events: list[str] = []
+
+    async def request() -> None:
+        await committer.commit_then(
+            [put(Db.META, b"k", b"v")], lambda: events.append("settle"), lambda: events.append("abandon")
+        )
+        events.append("resumed")
+
+    task = asyncio.ensure_future(request())
+    await asyncio.sleep(0)  # the request is waiting for its commit
+    task.cancel()
+    await committer.submit(())  # every earlier write is durable
+    await asyncio.sleep(0)
+    assert events == ["settle"]
+    assert task.cancelled()
+    assert store.get(Db.META, b"k") == b"v"
+    await committer.close()
+
+
+async def test_commit_then_abandons_a_failed_commit_and_raises(store: LmdbStore) -> None:
+    committer = await started(store)
+    events: list[str] = []
+    with pytest.raises(lmdb.BadValsizeError):
+        await committer.commit_then(
+            [put(Db.META, b"x" * 1000, b"")],
+            lambda: events.append("settle"),
+            lambda: events.append("abandon"),
+        )
+    assert events == ["abandon"]
+    await committer.close()
+
+
 async def test_close_drains_pending_submissions(store: LmdbStore) -> None:
     committer = await started(store)
     futures = [committer.submit([put(Db.META, f"k{i:03}".encode(), b"")]) for i in range(50)]
