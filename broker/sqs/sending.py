@@ -15,7 +15,7 @@ MessageDeduplicationId.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from broker.context import RequestContext
@@ -146,13 +146,16 @@ class SendActions:
             lambda: self._abandon(queue, [prepared]),
         )
 
-    async def _commit(self, queue: Queue, prepared: list[_Prepared]) -> None:
+    def _commit(self, queue: Queue, prepared: list[_Prepared]) -> Awaitable[None]:
+        """Commit the sends (await the result); nothing to wait for if there are none.
+
+        With no writes (only duplicates) this is a barrier: a duplicate answers only once its
+        original is durable.  The index learns of the sends even if this request is cancelled.
+        """
         if not prepared:
-            return
-        # With no writes (only duplicates) this is a barrier: a duplicate answers only once its
-        # original is durable.  The index learns of the sends even if this request is cancelled.
+            return _nothing()
         writes = [write for item in prepared for write in item.writes]
-        await self.rt.commit_then(
+        return self.rt.commit_then(
             writes, lambda: self._index(queue, prepared), lambda: self._abandon(queue, prepared)
         )
 
@@ -302,6 +305,10 @@ class SendActions:
                 "MessageDeduplicationId provided explicitly"
             )
         return fifo.content_dedup_id(req.message_body)
+
+
+async def _nothing() -> None:
+    """An awaitable that is done at once."""
 
 
 def _attribute_records(entry: api.SendMessageBatchRequestEntry) -> list[MessageAttribute]:
