@@ -8,6 +8,7 @@ record holding its identity, timestamps, attributes and tags.
 
 from __future__ import annotations
 
+import struct
 import threading
 from typing import Any, NamedTuple, TypeVar
 
@@ -120,6 +121,48 @@ def unpack_body(raw: bytes) -> MessageBody:
 def pack_state(state: MessageState) -> bytes:
     """Encode a state record."""
     return _pack(state)
+
+
+_NEW_STATE = struct.Struct(">BBQBQBBB")
+
+
+def pack_new_state(sent_ms: int, visible_at_ms: int) -> bytes:
+    """``pack_state(MessageState(sent_ms, visible_at_ms, 0, 0, None))``, for the hot path
+    (one per send): the msgpack bytes written directly (a 5-array of two uint64s, 0, 0
+    and nil), which any msgpack reader decodes to the same values, at a tenth of the cost."""
+    return _NEW_STATE.pack(0x95, 0xCF, sent_ms, 0xCF, visible_at_ms, 0, 0, 0xC0)
+
+
+def pack_new_body(
+    message_id: str,
+    body: str,
+    attributes: tuple[MessageAttribute, ...],
+    sent_ms: int,
+    sender_id: str,
+    md5_of_body: str,
+    trace_header: str | None,
+    group_id: str | None,
+    dedup_id: str | None,
+    sequence_number: str | None,
+) -> bytes:
+    """``pack_body(MessageBody(...))`` of a message just sent, without building the
+    NamedTuple (its ``__new__`` is Python code, and this runs once per send)."""
+    return _pack(
+        (
+            message_id,
+            body,
+            attributes,
+            sent_ms,
+            sender_id,
+            md5_of_body,
+            trace_header,
+            group_id,
+            dedup_id,
+            sequence_number,
+            None,
+            None,
+        )
+    )
 
 
 def unpack_state(raw: bytes) -> MessageState:

@@ -27,7 +27,7 @@ from broker.sqs.queue import Queue
 from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
-from storage.records import MessageAttribute, MessageBody, MessageState, pack_body, pack_state
+from storage.records import MessageAttribute, MessageState, pack_new_body, pack_new_state, pack_state
 from storage.store import Db, Write, put
 
 MAX_BATCH_BYTES = 1_048_576
@@ -241,7 +241,7 @@ class SendActions:
         sequence_number = fifo.sequence_number(seq) if fifo_queue else None
         key = keys.message_key(queue.queue_id, seq)
         message_id = new_id()
-        record = MessageBody(
+        packed_body = pack_new_body(
             message_id,
             body,
             user,
@@ -253,8 +253,11 @@ class SendActions:
             dedup_id,
             sequence_number,
         )
-        state = MessageState(now, visible_at, 0, 0, group if fifo_queue else None)
-        writes = [put(Db.BODIES, key, pack_body(record)), put(Db.STATES, key, pack_state(state))]
+        if fifo_queue:
+            packed_state = pack_state(MessageState(now, visible_at, 0, 0, group))
+        else:
+            packed_state = pack_new_state(now, visible_at)
+        writes = [put(Db.BODIES, key, packed_body), put(Db.STATES, key, packed_state)]
         if mark is not None:
             writes.append(put(Db.META, seq_mark_key(queue.queue_id), keys.u64(mark)))
         dedup_token = 0
