@@ -11,7 +11,7 @@ from storage.records import (
     MessageState,
     pack_body,
     pack_new_body,
-    pack_new_state,
+    pack_plain_state,
     pack_state,
     unpack_body,
     unpack_state,
@@ -25,11 +25,16 @@ attributes = st.lists(
 ).map(tuple)
 
 
-@given(u64, u64)
-def test_new_state_reads_back_as_a_fresh_state(sent_ms: int, visible_at_ms: int) -> None:
-    packed = pack_new_state(sent_ms, visible_at_ms)
-    expected = MessageState(sent_ms, visible_at_ms, 0, 0, None)
+@given(u64, u64, u64, u64)
+def test_plain_state_reads_back_like_the_generic_encoding(
+    sent_ms: int, visible_at_ms: int, receive_count: int, first_receive_ms: int
+) -> None:
+    packed = pack_plain_state(sent_ms, visible_at_ms, receive_count, first_receive_ms)
+    expected = MessageState(sent_ms, visible_at_ms, receive_count, first_receive_ms, None)
     assert unpack_state(packed) == expected == unpack_state(pack_state(expected))
+    assert unpack_state(pack_plain_state(sent_ms, visible_at_ms)) == MessageState(
+        sent_ms, visible_at_ms, 0, 0
+    )
 
 
 @given(text, text, attributes, u64, text, text, maybe_text, maybe_text, maybe_text, maybe_text)
