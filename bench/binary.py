@@ -10,6 +10,12 @@ its requests: the numbers should measure the server.  Each of
 Request frames are packed once per scenario except for the request id
 (spliced in front of a pre-packed tail) and the delete entries.  Results are
 the :class:`bench.run.Results` the HTTP bench fills, so the report is the same.
+
+receive-delete after ``--prefill`` runs the same exactly-once check as over
+HTTP (unless ``--no-check``): the prefill's acknowledged MessageIds go into a
+:class:`~bench.check.Ledger`, every receive is recorded, and after the window
+the lanes drain the queue until every message came or ``--drain`` seconds
+pass without one.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 import msgpack
 
+from bench.check import Ledger
 from bench.histogram import Histogram
 from bench.run import Options, Results, SetupError
 from bench.scenarios import BATCH, message_body
@@ -123,6 +130,13 @@ class BinaryRun:
         self._recording = False
         self._stopping = False
         self._conns: list[_Conn] = []
+        checking = options.scenario == "receive-delete" and options.prefill > 0 and options.check is not False
+        self.ledger: Ledger | None = Ledger() if checking else None
+        self.drain_deadline = 0.0
+
+    def _draining(self) -> bool:
+        ledger = self.ledger
+        return ledger is not None and not ledger.complete() and time.monotonic() < self.drain_deadline
 
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
@@ -162,7 +176,10 @@ class BinaryRun:
 
             async def one() -> None:
                 async with sem:
-                    await conn.request(make)
+                    answer = await conn.request(make)
+                if self.ledger is not None and type(answer) is Result:
+                    for entry in answer.result.get("Successful", ()):
+                        self.ledger.acknowledged(entry["MessageId"])
 
             await asyncio.gather(*(one() for _ in range(batches)))
         return url
@@ -194,7 +211,7 @@ class BinaryRun:
             self._outcome(answer)
 
     async def _receive_lane(self, conn: _Conn, url: str, receive: Callable[[int], bytes]) -> None:
-        while not self._stopping:
+        while not self._stopping or self._draining():
             started = time.perf_counter_ns()
             answer = await conn.request(receive)
             self._timed("ReceiveMessage", started)
@@ -207,6 +224,11 @@ class BinaryRun:
                 if self._recording:
                     self.results.empty_receives += 1
                 continue
+            if self.ledger is not None:
+                for message in messages:
+                    self.ledger.received(message["MessageId"])
+                if self._stopping:  # draining: go on while messages still come
+                    self.drain_deadline = time.monotonic() + self.options.drain
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
             delete = {"QueueUrl": url, "Entries": entries}
             started = time.perf_counter_ns()
@@ -236,9 +258,14 @@ class BinaryRun:
         self._recording = False
         cpu1, wall1 = time.process_time(), time.monotonic()
         self._stopping = True
+        self.drain_deadline = time.monotonic() + (o.drain if self.ledger is not None else 0.0)
         self.results.window = wall1 - wall0
         self.results.cpu = (cpu1 - cpu0) / self.results.window
-        _, pending = await asyncio.wait(tasks, timeout=o.wait_time + 2.0)
+        pending = set(tasks)
+        while (
+            pending and (left := max(self.drain_deadline, wall1) + o.wait_time + 2.0 - time.monotonic()) > 0
+        ):
+            _, pending = await asyncio.wait(pending, timeout=min(left, 0.05))
         for task in pending:
             task.cancel()
         for task in pending:
@@ -247,4 +274,6 @@ class BinaryRun:
         for conn in self._conns:
             if conn.transport is not None:
                 conn.transport.close()
+        if self.ledger is not None:
+            self.results.check = self.ledger.report().as_dict()
         return self.results

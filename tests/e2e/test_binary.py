@@ -9,6 +9,7 @@ the listener, and the client reconnects after a restart.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -223,3 +224,23 @@ def test_client_reconnects_after_a_restart(start_server: Any, tmp_path: Path) ->
         assert client.call("GetQueueUrl", QueueName="reconnect").queue_url == url
         client.send_message(url, "after restart")
         assert [m.body for m in client.receive_message(url, wait_time_seconds=2)] == ["after restart"]
+
+
+def test_bench_over_the_binary_protocol_checks_exactly_once(
+    binary_server: tuple[ServerProcess, int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``shoal bench --protocol binary``: send-batch counts messages; receive-delete after a
+    prefill drains the queue and checks every acknowledged message came exactly once."""
+    from bench.cli import main as bench
+
+    srv, port, _ = binary_server
+    common = ["--endpoint", srv.endpoint, "--protocol", "binary", "--binary-endpoint", f"127.0.0.1:{port}"]
+    common += ["--connections", "2", "--pipeline", "2", "--warmup", "0", "--json", "--quiet"]
+    assert bench(["send-batch", *common, "--queue", _name("bench-send"), "--duration", "0.5"]) == 0
+    sent = json.loads(capsys.readouterr().out)
+    assert sent["messages"] > 0 and not sent["errors"]
+    queue = _name("bench-rd")
+    assert bench(["receive-delete", *common, "--queue", queue, "--prefill", "300", "--duration", "0.2"]) == 0
+    drained = json.loads(capsys.readouterr().out)
+    assert drained["check"]["ok"] is True
+    assert drained["check"]["acknowledged"] == drained["check"]["received"] == 300
