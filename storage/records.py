@@ -138,6 +138,12 @@ def pack_plain_state(
     )
 
 
+def pack_group_state(sent_ms: int, visible_at_ms: int, group_id: str | None) -> bytes:
+    """``pack_state(MessageState(sent_ms, visible_at_ms, 0, 0, group_id))`` without building
+    the NamedTuple (one per FIFO send)."""
+    return _pack((sent_ms, visible_at_ms, 0, 0, group_id))
+
+
 def pack_new_body(
     message_id: str,
     body: str,
@@ -185,9 +191,8 @@ def _rebuild(cls: type[_R], fields: tuple[Any, ...]) -> _R:
 
 
 def pack_dedup(entry: DedupEntry) -> bytes:
-    """Encode a dedup entry."""
-    packed: bytes = msgpack.packb(tuple(entry), use_bin_type=True)
-    return packed
+    """Encode a dedup entry (one per FIFO send: the thread's Packer, no ``packb``)."""
+    return _pack(entry)
 
 
 def unpack_dedup(raw: bytes) -> DedupEntry:

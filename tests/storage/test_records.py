@@ -10,6 +10,7 @@ from storage.records import (
     MessageBody,
     MessageState,
     pack_body,
+    pack_group_state,
     pack_new_body,
     pack_plain_state,
     pack_state,
@@ -35,6 +36,14 @@ def test_plain_state_reads_back_like_the_generic_encoding(
     assert unpack_state(pack_plain_state(sent_ms, visible_at_ms)) == MessageState(
         sent_ms, visible_at_ms, 0, 0
     )
+
+
+@given(u64, u64, maybe_text)
+def test_group_state_is_byte_for_byte_the_generic_encoding(
+    sent_ms: int, visible_at_ms: int, group: str | None
+) -> None:
+    expected = MessageState(sent_ms, visible_at_ms, 0, 0, group)
+    assert pack_group_state(sent_ms, visible_at_ms, group) == pack_state(expected)
 
 
 @given(text, text, attributes, u64, text, text, maybe_text, maybe_text, maybe_text, maybe_text)
