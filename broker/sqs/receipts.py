@@ -35,6 +35,9 @@ class Receipt(NamedTuple):
     receive_count: int
 
 
+_new_receipt = tuple.__new__
+
+
 class ReceiptCodec:
     """Mints and checks handles with one secret."""
 
@@ -61,7 +64,7 @@ class ReceiptCodec:
         version, owner, seq, count = _BODY.unpack(body)
         if version != _VERSION or owner != queue_id:
             raise _invalid(handle)
-        return Receipt(owner, seq, count)
+        return _new_receipt(Receipt, (owner, seq, count))  # tuple.__new__: no Python-level __new__
 
     def _mac(self, body: bytes) -> bytes:
         mac = self._keyed.copy()

@@ -226,7 +226,11 @@ class ReceiveActions:
             system = {
                 name: value for name, value in values.items() if name in wanted_system and value is not None
             }
-        selected = message.select_attributes(record.attributes, req.message_attribute_names)
+        selected = (
+            message.select_attributes(record.attributes, req.message_attribute_names)
+            if record.attributes and req.message_attribute_names
+            else ()
+        )
         if not selected:  # the common case: no attribute work at all
             return api.Message(
                 message_id=record.message_id,
