@@ -126,22 +126,18 @@ def pack_state(state: MessageState) -> bytes:
 _PLAIN_STATE = struct.Struct(">BBQBQBQBQB")
 
 
-def pack_plain_state(
-    sent_ms: int, visible_at_ms: int, receive_count: int = 0, first_receive_ms: int = 0
+def pack_state_of(
+    sent_ms: int, visible_at_ms: int, receive_count: int, first_receive_ms: int, group_id: str | None
 ) -> bytes:
-    """``pack_state(MessageState(sent_ms, visible_at_ms, receive_count, first_receive_ms, None))``
-    for the hot paths (one per send and per message received): the msgpack bytes written
-    directly (a 5-array of four uint64s and nil), which any msgpack reader decodes to the
-    same values, at a tenth of the cost of building and packing the NamedTuple."""
-    return _PLAIN_STATE.pack(
-        0x95, 0xCF, sent_ms, 0xCF, visible_at_ms, 0xCF, receive_count, 0xCF, first_receive_ms, 0xC0
-    )
-
-
-def pack_group_state(sent_ms: int, visible_at_ms: int, group_id: str | None) -> bytes:
-    """``pack_state(MessageState(sent_ms, visible_at_ms, 0, 0, group_id))`` without building
-    the NamedTuple (one per FIFO send)."""
-    return _pack((sent_ms, visible_at_ms, 0, 0, group_id))
+    """``pack_state(MessageState(...))`` of these fields without building the NamedTuple,
+    for the hot paths (one per send and per message received).  With no group the
+    msgpack bytes are written directly (a 5-array of four uint64s and nil), which any
+    msgpack reader decodes to the same values, at a tenth of the cost."""
+    if group_id is None:
+        return _PLAIN_STATE.pack(
+            0x95, 0xCF, sent_ms, 0xCF, visible_at_ms, 0xCF, receive_count, 0xCF, first_receive_ms, 0xC0
+        )
+    return _pack((sent_ms, visible_at_ms, receive_count, first_receive_ms, group_id))
 
 
 def pack_new_body(
@@ -202,8 +198,7 @@ def unpack_dedup(raw: bytes) -> DedupEntry:
 
 def pack_move_task(record: MoveTaskRecord) -> bytes:
     """Encode a move task."""
-    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
-    return packed
+    return _pack(record)
 
 
 def unpack_move_task(raw: bytes) -> MoveTaskRecord:
@@ -213,8 +208,7 @@ def unpack_move_task(raw: bytes) -> MoveTaskRecord:
 
 def pack_queue(record: QueueRecord) -> bytes:
     """Encode a queue record."""
-    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
-    return packed
+    return _pack(record)
 
 
 def unpack_queue(raw: bytes) -> QueueRecord:
@@ -278,8 +272,7 @@ class OutboxRecord(NamedTuple):
 
 def pack_record(record: NamedTuple) -> bytes:
     """Encode a flat record (topic, subscription, delivery) as a msgpack array."""
-    packed: bytes = msgpack.packb(tuple(record), use_bin_type=True)
-    return packed
+    return _pack(record)
 
 
 def unpack_topic(raw: bytes) -> TopicRecord:

@@ -372,12 +372,15 @@ class Outbox:
         await self.rt.committer.commit_then(
             [*dead.writes, delete(Db.META, outbox_key(seq))], dead.settle, dead.abandon
         )
-        self.records.pop(seq, None)
-        self._due.pop(seq, None)
+        self._drop(seq)
         self._stats.dead_lettered += 1
 
     async def _forget(self, seq: int) -> None:
         await self.rt.commit([delete(Db.META, outbox_key(seq))])
+        self._drop(seq)
+
+    def _drop(self, seq: int) -> None:
+        """A delivery whose outbox record is deleted leaves the in-memory schedule."""
         self.records.pop(seq, None)
         self._due.pop(seq, None)
 

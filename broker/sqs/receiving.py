@@ -23,7 +23,7 @@ from broker.sqs.queue import Queue
 from broker.sqs.receipts import Receipt
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
-from storage.records import MessageBody, MessageState, pack_plain_state, pack_state, unpack_body
+from storage.records import MessageBody, pack_state, pack_state_of, unpack_body
 from storage.store import Db, Write, delete, put
 
 MAX_INFLIGHT = 120_000
@@ -148,11 +148,10 @@ class ReceiveActions:
                     moved.append(item)
                     continue
                 count, first = queue.hold_received(seq, now, visibility_ms)
-                if group_ids:
-                    state = pack_state(MessageState(record.sent_ms, deadline, count, first, record.group_id))
-                else:
-                    state = pack_plain_state(record.sent_ms, deadline, count, first)
-                writes.append(put(Db.STATES, key, state))
+                group = record.group_id if group_ids else None
+                writes.append(
+                    put(Db.STATES, key, pack_state_of(record.sent_ms, deadline, count, first, group))
+                )
                 messages.append(
                     self._render(record, Receipt(queue_id, seq, count), count, first, req, wanted_system)
                 )

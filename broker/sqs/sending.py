@@ -27,7 +27,7 @@ from broker.sqs.queue import Queue
 from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
-from storage.records import MessageAttribute, pack_group_state, pack_new_body, pack_plain_state
+from storage.records import MessageAttribute, pack_new_body, pack_state_of
 from storage.store import Db, Write, put
 
 MAX_BATCH_BYTES = 1_048_576
@@ -253,10 +253,7 @@ class SendActions:
             dedup_id,
             sequence_number,
         )
-        if fifo_queue:
-            packed_state = pack_group_state(now, visible_at, group)
-        else:
-            packed_state = pack_plain_state(now, visible_at)
+        packed_state = pack_state_of(now, visible_at, 0, 0, group if fifo_queue else None)
         writes = [put(Db.BODIES, key, packed_body), put(Db.STATES, key, packed_state)]
         if mark is not None:
             writes.append(put(Db.META, seq_mark_key(queue.queue_id), keys.u64(mark)))
