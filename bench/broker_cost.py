@@ -117,8 +117,9 @@ class _Driver:
         return sum(await asyncio.gather(*(receiver() for _ in range(concurrency))))
 
 
-async def _timed(label: str, work: Awaitable[int]) -> None:
-    """Await ``work`` (not started yet: a coroutine runs only when awaited) and report it."""
+async def _timed(label: str, work: Awaitable[int]) -> int:
+    """Await ``work`` (not started yet: a coroutine runs only when awaited), report it,
+    and return the messages it moved."""
     wall, cpu = time.perf_counter(), time.process_time()
     done = await work
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -127,9 +128,12 @@ async def _timed(label: str, work: Awaitable[int]) -> None:
         f"{label:38s} {done / wall:>9,.0f} msgs/s   {per_message:6.1f} µs CPU/msg"
         f"   (one core: at most {1e6 / per_message:,.0f} msgs/s)"
     )
+    return done
 
 
-async def run(messages: int, concurrency: int, sync: bool) -> None:
+async def run(messages: int, concurrency: int, sync: bool) -> dict[str, int]:
+    """Measure and print every path and direction; return the messages each moved."""
+    moved: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         broker = Broker(BrokerConfig(data_dir=Path(tmp), sync=sync))
         await broker.start()
@@ -148,10 +152,14 @@ async def run(messages: int, concurrency: int, sync: bool) -> None:
                 )
                 assert isinstance(created, api.CreateQueueResult) and created.queue_url
                 driver = _Driver(broker, created.queue_url, path_edge)
-                await _timed(f"{name}: SendMessageBatch", driver.send_all(rounds, concurrency))
-                await _timed(f"{name}: ReceiveMessage + DeleteMessageBatch", driver.receive_all(concurrency))
+                for label, work in (
+                    (f"{name}: SendMessageBatch", driver.send_all(rounds, concurrency)),
+                    (f"{name}: ReceiveMessage + DeleteMessageBatch", driver.receive_all(concurrency)),
+                ):
+                    moved[label] = await _timed(label, work)
         finally:
             await broker.close()
+    return moved
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from bench.broker_cost import run
 
 
 def test_reports_every_path_and_direction(capsys: pytest.CaptureFixture[str]) -> None:
-    asyncio.run(run(messages=400, concurrency=4, sync=False))
+    moved = asyncio.run(run(messages=400, concurrency=4, sync=False))
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
         "broker: SendMessageBatch",
@@ -19,3 +19,5 @@ def test_reports_every_path_and_direction(capsys: pytest.CaptureFixture[str]) ->
         "binary edge: ReceiveMessage + DeleteMessageBatch",
     ]
     assert all("µs CPU/msg" in line for line in lines)
+    # Each path sent 400 messages and received and deleted every one of them.
+    assert list(moved.values()) == [400, 400, 400, 400]
