@@ -26,7 +26,10 @@ from storage.store import LmdbStore, Write
 log = logging.getLogger(__name__)
 
 CommitObserver = Callable[[int, float], None]
-_Pending = tuple[Sequence[Write], "asyncio.Future[None]"]
+# (writes, the future the caller awaits, settle, abandon): settle/abandon only from commit_then
+_Pending = tuple[
+    Sequence[Write], "asyncio.Future[None]", Callable[[], object] | None, Callable[[], object] | None
+]
 _HandOver = list[_Pending]
 _STOP = None
 
@@ -62,10 +65,7 @@ class GroupCommitter:
         Call it on the event loop's thread only.
         """
         future: asyncio.Future[None] = self._loop.create_future()
-        if self._gathering is None:
-            self._gathering = []
-            self._loop.call_soon(self._hand_over)
-        self._gathering.append((writes, future))
+        self._enqueue((writes, future, None, None))
         return future
 
     def commit_then(
@@ -74,32 +74,22 @@ class GroupCommitter:
         """Commit ``writes`` (none: wait for every earlier write); then ``settle`` (index
         what they wrote), or ``abandon`` if the commit failed.  Await the returned future.
 
-        Either runs from the commit's own callback, before the waiter resumes, and
-        even if the waiting request is cancelled meanwhile (its client went away):
+        Either runs when the commit is resolved on the loop, before the waiter resumes,
+        and even if the waiting request is cancelled meanwhile (its client went away):
         submitted writes commit regardless, so what they wrote must be indexed.
         Cancelling the returned future cancels only the wait (as ``asyncio.shield``
-        would, for one future and one callback less per request).
+        would, with no second future or callback per request).
         """
-        commit = self.submit(writes)
         waiter: asyncio.Future[None] = self._loop.create_future()
-
-        def done(commit: asyncio.Future[None]) -> None:
-            error = None if commit.cancelled() else commit.exception()
-            if commit.cancelled() or error is not None:
-                abandon()
-            else:
-                settle()
-            if waiter.done():  # the wait was cancelled
-                return
-            if commit.cancelled():
-                waiter.cancel()
-            elif error is not None:
-                waiter.set_exception(error)
-            else:
-                waiter.set_result(None)
-
-        commit.add_done_callback(done)
+        self._enqueue((writes, waiter, settle, abandon))
         return waiter
+
+    def _enqueue(self, pending: _Pending) -> None:
+        gathering = self._gathering
+        if gathering is None:
+            gathering = self._gathering = []
+            self._loop.call_soon(self._hand_over)
+        gathering.append(pending)
 
     def _hand_over(self) -> None:
         gathered, self._gathering = self._gathering, None
@@ -149,11 +139,11 @@ class GroupCommitter:
         started = time.perf_counter()
         errors: list[BaseException | None]
         try:
-            self._store.apply([write for writes, _ in batch for write in writes])
+            self._store.apply([write for writes, *_ in batch for write in writes])
             errors = [None] * len(batch)
         except Exception:  # one failing submission must not fail its neighbours
             log.exception("group commit of %d submissions failed; retrying one by one", len(batch))
-            errors = [self._commit_alone(writes) for writes, _ in batch]
+            errors = [self._commit_alone(writes) for writes, *_ in batch]
         elapsed = time.perf_counter() - started
         self.commits += 1
         self.writes += len(batch)
@@ -167,8 +157,17 @@ class GroupCommitter:
         return None
 
     def _resolve(self, batch: list[_Pending], errors: list[BaseException | None], elapsed: float) -> None:
-        for (_, future), error in zip(batch, errors, strict=True):
-            if future.done():
+        for (_, future, settle, abandon), error in zip(batch, errors, strict=True):
+            if settle is not None and abandon is not None:
+                try:
+                    if error is None:
+                        settle()
+                    else:
+                        abandon()
+                except Exception as failure:  # one bad settle must not strand the rest of the batch
+                    log.exception("settling a commit failed")
+                    error = error or failure
+            if future.done():  # the wait was cancelled
                 continue
             if error is None:
                 future.set_result(None)

@@ -294,6 +294,27 @@ async def test_commit_then_abandons_a_failed_commit_and_raises(store: LmdbStore)
     await committer.close()
 
 
+
+async def test_a_failing_settle_fails_only_its_own_waiter(store: LmdbStore) -> None:
+    committer = await started(store)
+    events: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("index bug")
+
+    first = committer.commit_then([put(Db.META, b"a", b"")], broken, lambda: events.append("abandon"))
+    second = committer.commit_then(
+        [put(Db.META, b"b", b"")], lambda: events.append("settle"), lambda: events.append("abandon")
+    )
+    plain = committer.submit([put(Db.META, b"c", b"")])
+    with pytest.raises(RuntimeError, match="index bug"):
+        await first
+    await second
+    await plain
+    assert events == ["settle"]
+    assert store.get_many(Db.META, [b"a", b"b", b"c"]) == [b"", b"", b""]
+    await committer.close()
+
 async def test_close_drains_pending_submissions(store: LmdbStore) -> None:
     committer = await started(store)
     futures = [committer.submit([put(Db.META, f"k{i:03}".encode(), b"")]) for i in range(50)]
