@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import heapq
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from broker.dedup import DedupWindow
 from broker.errors import MessageNotInflight
@@ -37,6 +38,9 @@ from broker.sqs.ready import FifoReady, Ready, StandardReady
 from broker.sqs.redrive import RedrivePolicy, parse_redrive_policy
 from storage.keys import u64
 from storage.records import MessageState, QueueRecord
+
+if TYPE_CHECKING:
+    from broker.sqs.handoff import Taker
 
 COMPACT_AT = 4096
 """``pending`` is compacted (stale entries dropped) only when it is longer than this."""
@@ -64,7 +68,9 @@ class Queue:
         self.delayed: dict[int, int] = {}
         self.inflight: dict[int, int] = {}
         self.receives: dict[int, tuple[int, int]] = {}
-        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.waiters: deque[asyncio.Future[Any]] = deque()
+        self.takers: dict[asyncio.Future[Any], Taker] = {}
+        """The long polls among ``waiters`` that a send may hand messages to, oldest first."""
         self.next_seq = next_seq
         self.seq_reserved = next_seq
         self.purge_floor = 0
@@ -140,19 +146,30 @@ class Queue:
         now_ms: int,
         group: str | None = None,
         receives: tuple[int, int] = (0, 0),
-    ) -> None:
-        """A committed message (sent, or dead-lettered with its receive history) joins the index."""
+    ) -> bool:
+        """A committed message (sent, or dead-lettered with its receive history) joins the index;
+        False if it does not (its queue was purged or deleted since)."""
         if seq < self.purge_floor or self.deleted:
-            return
+            return False
         if receives[0]:
             self.receives[seq] = receives
         group = group if self.fifo else None
         if visible_at_ms <= now_ms:
             self.ready.push(seq, group)
-            return
+            return True
         if group is not None:
             self.group_of[seq] = group
         self._hold(self.delayed, seq, visible_at_ms)
+        return True
+
+    def add_received(self, seq: int, deadline_ms: int, now_ms: int) -> bool:
+        """A committed message received in its send's own commit (a hand-off) joins the
+        index in flight; False if it does not (purged or deleted since)."""
+        if seq < self.purge_floor or self.deleted:
+            return False
+        self.receives[seq] = (1, now_ms)
+        self._hold(self.inflight, seq, deadline_ms)
+        return True
 
     def promote(self, now_ms: int) -> int:
         """Move every delayed or in-flight message whose deadline passed into ``ready``.
@@ -284,8 +301,10 @@ class Queue:
                 waiter.set_result(None)
                 count -= 1
 
-    def drop_waiter(self, waiter: asyncio.Future[None]) -> None:
-        """Forget a waiter that timed out or was cancelled (a woken one is already gone)."""
+    def drop_waiter(self, waiter: asyncio.Future[Any]) -> None:
+        """Forget a waiter that timed out, was cancelled or took a hand-off (a woken one is
+        already gone)."""
+        self.takers.pop(waiter, None)
         with contextlib.suppress(ValueError):
             self.waiters.remove(waiter)
 

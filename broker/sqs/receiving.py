@@ -18,6 +18,7 @@ import asyncio
 from broker.context import RequestContext
 from broker.errors import OverLimit
 from broker.sqs import api, fifo, message
+from broker.sqs.handoff import Taker
 from broker.sqs.moving import Moved, move, queue_arn, settle, unmove
 from broker.sqs.queue import Queue
 from broker.sqs.receipts import Receipt
@@ -80,15 +81,36 @@ class ReceiveActions:
                         self.rt.now_ms(),
                     )
                 return api.ReceiveMessageResult(messages=messages or None)
-            waiter: asyncio.Future[None] = loop.create_future()
+            waiter: asyncio.Future[list[api.Message] | None] = loop.create_future()
             queue.waiters.append(waiter)
+            if not queue.fifo:
+                queue.takers[waiter] = self._taker(waiter, queue, req, limit, visibility * 1000)
             self.rt.arm_timer(queue)
             timeout = loop.call_later(remaining, _finish, waiter)
             try:
-                await waiter
+                handed = await waiter
             finally:
                 timeout.cancel()
                 queue.drop_waiter(waiter)
+            if handed:
+                return api.ReceiveMessageResult(messages=handed)
+
+    def _taker(
+        self,
+        waiter: asyncio.Future[list[api.Message] | None],
+        queue: Queue,
+        req: api.ReceiveMessage,
+        limit: int,
+        visibility_ms: int,
+    ) -> Taker:
+        """This long poll, parked where a send can hand it fresh messages."""
+        wanted_system = _wanted_system_attributes(req)
+        queue_id = queue.queue_id
+
+        def render(record: MessageBody, seq: int, first: int) -> api.Message:
+            return self._render(record, Receipt(queue_id, seq, 1), 1, first, req, wanted_system)
+
+        return Taker(waiter, limit, visibility_ms, render)
 
     async def receive_now(
         self,
@@ -249,7 +271,7 @@ class ReceiveActions:
         )
 
 
-def _finish(waiter: asyncio.Future[None]) -> None:
+def _finish(waiter: asyncio.Future[list[api.Message] | None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 

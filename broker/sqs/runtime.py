@@ -6,6 +6,7 @@ visible to long-polling receivers on time.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ from broker.sqs.receipts import ReceiptCodec
 from broker.sqs.registry import QueueRegistry
 from storage.committer import GroupCommitter
 from storage.store import LmdbStore, Write
+
+log = logging.getLogger(__name__)
 
 MAX_TIMER_SECONDS = 1.0
 """Timers re-check at least this often, so an injected clock that jumps is noticed."""
@@ -36,6 +39,10 @@ class SqsRuntime:
         """Wait until ``writes`` are durable."""
         if writes:
             await self.committer.submit(writes)
+
+    def commit_later(self, writes: Sequence[Write]) -> None:
+        """Commit ``writes`` with the next group commit, without waiting (a failure is logged)."""
+        self.committer.submit(writes).add_done_callback(_log_failed_commit)
 
     def commit_then(
         self, writes: Sequence[Write], settle: Callable[[], object], abandon: Callable[[], object]
@@ -80,3 +87,8 @@ def check_range(name: str, value: int | None, low: int, high: int, reason: str |
             f"Value {value} for parameter {name} is invalid. "
             f"Reason: {reason or f'Must be between {low} and {high}, if provided.'}"
         )
+
+
+def _log_failed_commit(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a background commit failed", exc_info=future.exception())

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from broker.context import RequestContext
 from broker.errors import BatchRequestTooLong, InvalidParameterValue, MissingParameter, ShoalError
 from broker.ids import new_id
-from broker.sqs import api, fifo, message
+from broker.sqs import api, fifo, handoff, message
 from broker.sqs.batch import check_entries, failure
+from broker.sqs.handoff import HandOffs, Taker
 from broker.sqs.queue import Queue
+from broker.sqs.receiving import MAX_INFLIGHT
 from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
@@ -50,6 +52,8 @@ class _Prepared:
     sequence_number: str | None = None
     dedup_token: int = 0
     """The FIFO deduplication entry's token (0: none), released once committed."""
+    taker: Taker | None = None
+    """The parked long poll this message was handed to in its send's commit, if any."""
 
     @property
     def duplicate(self) -> bool:
@@ -94,8 +98,9 @@ class SendActions:
 
     async def send_message(self, req: api.SendMessage, ctx: RequestContext) -> api.SendMessageResult:
         queue = self.rt.registry.resolve(req.queue_url, ctx)
-        prepared = self._prepare(queue, req, ctx, *self._defaults(queue))
-        await self._commit(queue, [prepared])
+        defaults = self._defaults(queue)
+        prepared = self._prepare(queue, req, ctx, *defaults)
+        await self._commit(queue, [prepared], defaults[0])
         return prepared.result()
 
     async def send_message_batch(
@@ -125,7 +130,7 @@ class SendActions:
                 continue
             prepared.append(item)
             successful.append(item.batch_entry(entry.id))
-        await self._commit(queue, prepared)
+        await self._commit(queue, prepared, defaults[0])
         return api.SendMessageBatchResult(successful=successful, failed=failed)
 
     def prepare_send(self, queue: Queue, req: api.SendMessage, ctx: RequestContext) -> PreparedSend:
@@ -142,30 +147,42 @@ class SendActions:
         return PreparedSend(
             prepared.writes,
             prepared.result(),
-            lambda: self._index(queue, [prepared]),
-            lambda: self._abandon(queue, [prepared]),
+            lambda: self._index(queue, [prepared], None),
+            lambda: self._abandon(queue, [prepared], None),
         )
 
-    def _commit(self, queue: Queue, prepared: list[_Prepared]) -> Awaitable[None]:
+    def _commit(self, queue: Queue, prepared: list[_Prepared], sent_ms: int) -> Awaitable[None]:
         """Commit the sends (await the result); nothing to wait for if there are none.
 
         With no writes (only duplicates) this is a barrier: a duplicate answers only once its
         original is durable.  The index learns of the sends even if this request is cancelled.
+        Messages visible at once go to parked long polls in this same commit
+        (:mod:`broker.sqs.handoff`).
         """
         if not prepared:
             return _nothing()
+        handed = (
+            handoff.assign(queue, prepared, sent_ms, MAX_INFLIGHT)
+            if queue.takers and not queue.fifo
+            else None
+        )
         writes = [write for item in prepared for write in item.writes]
         return self.rt.commit_then(
-            writes, lambda: self._index(queue, prepared), lambda: self._abandon(queue, prepared)
+            writes,
+            lambda: self._index(queue, prepared, handed),
+            lambda: self._abandon(queue, prepared, handed),
         )
 
     @staticmethod
-    def _abandon(queue: Queue, prepared: list[_Prepared]) -> None:
-        """The sends' commit failed: forget their dedup entries and their seq high-water mark."""
+    def _abandon(queue: Queue, prepared: list[_Prepared], handed: HandOffs | None) -> None:
+        """The sends' commit failed: forget their dedup entries and their seq high-water mark,
+        and send the long polls they were handed to back to polling."""
         queue.dedup.abandon([item.dedup_token for item in prepared if item.dedup_token])
         queue.seq_mark_lost()
+        if handed is not None:
+            handoff.release(handed)
 
-    def _index(self, queue: Queue, prepared: list[_Prepared]) -> None:
+    def _index(self, queue: Queue, prepared: list[_Prepared], handed: HandOffs | None) -> None:
         """Committed sends join the queue's index and wake its long-polls."""
         now = self.rt.now_ms()
         tokens = [item.dedup_token for item in prepared if item.dedup_token]
@@ -174,8 +191,14 @@ class SendActions:
         fresh = [item for item in prepared if not item.duplicate]
         visible = 0
         for item in fresh:
-            queue.add(item.seq, item.visible_at_ms, now, item.group)
-            visible += item.visible_at_ms <= now
+            if item.taker is None:
+                queue.add(item.seq, item.visible_at_ms, now, item.group)
+                visible += item.visible_at_ms <= now
+        if handed is not None:
+            put_back, writes = handoff.settle(queue, handed)
+            visible += put_back
+            if writes:
+                self.rt.commit_later(writes)
         self.rt.made_visible(queue, visible)
         if visible < len(fresh):
             self.rt.arm_timer(queue)

@@ -294,7 +294,6 @@ async def test_commit_then_abandons_a_failed_commit_and_raises(store: LmdbStore)
     await committer.close()
 
 
-
 async def test_a_failing_settle_fails_only_its_own_waiter(store: LmdbStore) -> None:
     committer = await started(store)
     events: list[str] = []
@@ -314,6 +313,7 @@ async def test_a_failing_settle_fails_only_its_own_waiter(store: LmdbStore) -> N
     assert events == ["settle"]
     assert store.get_many(Db.META, [b"a", b"b", b"c"]) == [b"", b"", b""]
     await committer.close()
+
 
 async def test_close_drains_pending_submissions(store: LmdbStore) -> None:
     committer = await started(store)

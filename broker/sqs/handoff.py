@@ -1,0 +1,142 @@
+"""Hand-off: a fresh message goes straight to a parked long poll, in the send's own commit.
+
+A long poll that found its standard queue empty parks as a :class:`Taker`.  A
+send of messages that are visible at once, into a queue with parked takers,
+writes each message it hands off already received by its taker (receive count
+1, in flight for the taker's visibility timeout) instead of visible.  One commit
+then makes both the send and the receive durable, so a message reaches a
+waiting consumer after one fsync instead of two (the send's, then the
+receive's state).  Nobody can tell it from a receive that ran right after the
+send: the same records, the same receipt handle, the same answer.
+
+After the commit (:func:`settle`) each handed-off message joins the index in
+flight and its taker's future resolves with the rendered messages.  A taker
+that is gone by then (its wait timed out, its client went away) gets nothing:
+its messages are put back, visible at once, and their state is rewritten as
+never received.  If the commit fails the takers are woken empty-handed, to
+poll again.  FIFO queues never hand off (group order and locks decide who may
+receive), nor do delayed messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from broker.sqs import api
+from broker.sqs.queue import Queue
+from storage import keys
+from storage.records import MessageBody, pack_state_of, unpack_body
+from storage.store import Db, Write, put
+
+Render = Callable[[MessageBody, int, int], api.Message]
+"""(stored body record, seq, first-receive ms) -> the message as this taker asked for it."""
+
+
+@dataclass(slots=True, eq=False)
+class Taker:
+    """A parked long poll that will take fresh messages from a send."""
+
+    waiter: asyncio.Future[list[api.Message] | None]
+    limit: int
+    visibility_ms: int
+    render: Render
+    given: int = 0
+    """Messages assigned so far (at most ``limit``)."""
+
+
+class Handed(Protocol):
+    """What a send exposes of one message for a hand-off."""
+
+    seq: int
+    visible_at_ms: int
+    writes: list[Write]
+    taker: Taker | None
+
+
+@dataclass(slots=True)
+class _Assigned:
+    seq: int
+    packed_body: bytes
+    deadline_ms: int
+
+
+@dataclass(slots=True)
+class HandOffs:
+    """The messages one send handed off, by taker, and when (the first receive)."""
+
+    now_ms: int
+    by_taker: dict[Taker, list[_Assigned]] = field(default_factory=dict)
+
+
+def assign(queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: int) -> HandOffs | None:
+    """Give the visible-now messages among ``items`` to ``queue``'s parked takers, oldest
+    first, rewriting each one's state write as received; None if none was handed off."""
+    takers = queue.takers
+    handed: HandOffs | None = None
+    for item in items:
+        if item.visible_at_ms > now_ms or not item.writes or len(queue.inflight) >= inflight_limit:
+            continue
+        taker = _oldest(takers)
+        if taker is None:
+            break
+        deadline = now_ms + taker.visibility_ms
+        body_write, state_write = item.writes[0], item.writes[1]
+        key = state_write[2]
+        item.writes[1] = put(Db.STATES, key, pack_state_of(now_ms, deadline, 1, now_ms, None))
+        item.taker = taker
+        if handed is None:
+            handed = HandOffs(now_ms)
+        handed.by_taker.setdefault(taker, []).append(_Assigned(item.seq, body_write[3], deadline))
+        taker.given += 1
+        if taker.given >= taker.limit:
+            queue.drop_waiter(taker.waiter)
+    # A taker serves one send: parked no more, so no wake-up or later send can reach it.
+    for taker in handed.by_taker if handed is not None else ():
+        queue.drop_waiter(taker.waiter)
+    return handed
+
+
+def _oldest(takers: dict[asyncio.Future[list[api.Message] | None], Taker]) -> Taker | None:
+    """The longest-parked taker still waiting (finished ones are dropped on the way)."""
+    while takers:
+        waiter, taker = next(iter(takers.items()))
+        if not waiter.done():
+            return taker
+        del takers[waiter]
+    return None
+
+
+def settle(queue: Queue, handed: HandOffs) -> tuple[int, list[Write]]:
+    """The send committed: index the handed-off messages in flight and answer their takers.
+
+    Returns how many messages were put back visible (their taker was gone) and the
+    writes that record them as never received.
+    """
+    put_back = 0
+    writes: list[Write] = []
+    now = handed.now_ms
+    for taker, assigned in handed.by_taker.items():
+        waiting = not taker.waiter.done()
+        messages: list[api.Message] = []
+        for item in assigned:
+            if waiting:
+                if queue.add_received(item.seq, item.deadline_ms, now):
+                    messages.append(taker.render(unpack_body(item.packed_body), item.seq, now))
+                continue
+            if queue.add(item.seq, now, now):
+                put_back += 1
+                key = keys.message_key(queue.queue_id, item.seq)
+                writes.append(put(Db.STATES, key, pack_state_of(now, now, 0, 0, None)))
+        if waiting:
+            taker.waiter.set_result(messages or None)  # None: purged meanwhile, poll again
+    return put_back, writes
+
+
+def release(handed: HandOffs) -> None:
+    """The send's commit failed: wake the takers empty-handed, to poll again."""
+    for taker in handed.by_taker:
+        if not taker.waiter.done():
+            taker.waiter.set_result(None)
