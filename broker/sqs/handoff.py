@@ -9,13 +9,16 @@ waiting consumer after one fsync instead of two (the send's, then the
 receive's state).  Nobody can tell it from a receive that ran right after the
 send: the same records, the same receipt handle, the same answer.
 
-After the commit (:func:`settle`) each handed-off message joins the index in
-flight and its taker's future resolves with the rendered messages.  A taker
-that is gone by then (its wait timed out, its client went away) gets nothing:
-its messages are put back, visible at once, and their state is rewritten as
-never received.  If the commit fails the takers are woken empty-handed, to
-poll again.  FIFO queues never hand off (group order and locks decide who may
-receive), nor do delayed messages.
+A taker stays open for every send of the current pass of the event loop (the
+sends that share one group commit), up to its MaxNumberOfMessages, so under
+load a receive still comes back with a batch, not one message per send.  It
+closes at the next pass and answers once every send it took from has
+settled.  After the commit (:func:`settle`) each handed-off message joins the
+index in flight.  A taker that is gone by then (its wait timed out, its
+client went away) gets nothing: its messages are put back, visible at once,
+and their state is rewritten as never received.  If a commit fails the taker
+answers with what it has (nothing: it polls again).  FIFO queues never hand
+off (group order and locks decide who may receive), nor do delayed messages.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ class Taker:
     render: Render
     given: int = 0
     """Messages assigned so far (at most ``limit``)."""
+    sends: int = 0
+    """Sends it took messages from whose commit has not settled yet."""
+    messages: list[api.Message] = field(default_factory=list)
+    """What it received from the sends settled so far."""
 
 
 class Handed(Protocol):
@@ -74,28 +81,29 @@ class HandOffs:
 def assign(queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: int) -> HandOffs | None:
     """Give the visible-now messages among ``items`` to ``queue``'s parked takers, oldest
     first, rewriting each one's state write as received; None if none was handed off."""
-    takers = queue.takers
     handed: HandOffs | None = None
     for item in items:
         if item.visible_at_ms > now_ms or not item.writes or len(queue.inflight) >= inflight_limit:
             continue
-        taker = _oldest(takers)
+        taker = _oldest(queue.takers)
         if taker is None:
             break
         deadline = now_ms + taker.visibility_ms
         body_write, state_write = item.writes[0], item.writes[1]
-        key = state_write[2]
-        item.writes[1] = put(Db.STATES, key, pack_state_of(now_ms, deadline, 1, now_ms, None))
+        item.writes[1] = put(Db.STATES, state_write[2], pack_state_of(now_ms, deadline, 1, now_ms, None))
         item.taker = taker
         if handed is None:
             handed = HandOffs(now_ms)
-        handed.by_taker.setdefault(taker, []).append(_Assigned(item.seq, body_write[3], deadline))
+        assigned = handed.by_taker.get(taker)
+        if assigned is None:
+            assigned = handed.by_taker[taker] = []
+            if not taker.sends:  # its first send: it takes no more after this pass of the loop
+                taker.waiter.get_loop().call_soon(queue.drop_waiter, taker.waiter)
+            taker.sends += 1
+        assigned.append(_Assigned(item.seq, body_write[3], deadline))
         taker.given += 1
         if taker.given >= taker.limit:
             queue.drop_waiter(taker.waiter)
-    # A taker serves one send: parked no more, so no wake-up or later send can reach it.
-    for taker in handed.by_taker if handed is not None else ():
-        queue.drop_waiter(taker.waiter)
     return handed
 
 
@@ -110,7 +118,8 @@ def _oldest(takers: dict[asyncio.Future[list[api.Message] | None], Taker]) -> Ta
 
 
 def settle(queue: Queue, handed: HandOffs) -> tuple[int, list[Write]]:
-    """The send committed: index the handed-off messages in flight and answer their takers.
+    """The send committed: index the handed-off messages in flight and answer the takers
+    it was the last unsettled send of.
 
     Returns how many messages were put back visible (their taker was gone) and the
     writes that record them as never received.
@@ -120,23 +129,27 @@ def settle(queue: Queue, handed: HandOffs) -> tuple[int, list[Write]]:
     now = handed.now_ms
     for taker, assigned in handed.by_taker.items():
         waiting = not taker.waiter.done()
-        messages: list[api.Message] = []
         for item in assigned:
             if waiting:
-                if queue.add_received(item.seq, item.deadline_ms, now):
-                    messages.append(taker.render(unpack_body(item.packed_body), item.seq, now))
+                if queue.add_received(item.seq, item.deadline_ms, now):  # else purged meanwhile
+                    taker.messages.append(taker.render(unpack_body(item.packed_body), item.seq, now))
                 continue
             if queue.add(item.seq, now, now):
                 put_back += 1
                 key = keys.message_key(queue.queue_id, item.seq)
                 writes.append(put(Db.STATES, key, pack_state_of(now, now, 0, 0, None)))
-        if waiting:
-            taker.waiter.set_result(messages or None)  # None: purged meanwhile, poll again
+        _settled(taker)
     return put_back, writes
 
 
 def release(handed: HandOffs) -> None:
-    """The send's commit failed: wake the takers empty-handed, to poll again."""
+    """The send's commit failed: its takers answer with what their other sends gave them
+    (if nothing, they poll again)."""
     for taker in handed.by_taker:
-        if not taker.waiter.done():
-            taker.waiter.set_result(None)
+        _settled(taker)
+
+
+def _settled(taker: Taker) -> None:
+    taker.sends -= 1
+    if not taker.sends and not taker.waiter.done():
+        taker.waiter.set_result(taker.messages or None)  # None: nothing came, poll again

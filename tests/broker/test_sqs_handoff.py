@@ -180,3 +180,16 @@ async def test_fifo_queues_and_delayed_messages_are_not_handed_off(
         clock.advance(1)
     [got] = await asyncio.wait_for(receiver, PROMPT)
     assert got.body == "x"
+
+
+async def test_a_taker_collects_every_send_of_one_loop_pass(broker: Broker, sqs: Sqs) -> None:
+    url = await sqs.create("q")
+    queue = queue_of(broker)
+    receiver = long_poll(sqs, url, max_messages=10)
+    await parked(queue)
+    commits = broker.sqs.rt.committer.commits
+    await asyncio.gather(*(sqs.send(url, str(i)) for i in range(4)))  # four requests, one pass
+    got = await asyncio.wait_for(receiver, PROMPT)
+    assert sorted(m.body or "" for m in got) == ["0", "1", "2", "3"]
+    assert broker.sqs.rt.committer.commits == commits + 1
+    assert not queue.takers and not queue.waiters
