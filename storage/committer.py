@@ -51,6 +51,8 @@ class GroupCommitter:
         self._flush_interval = flush_interval
         self._queue: queue.SimpleQueue[_HandOver | None] = queue.SimpleQueue()
         self._gathering: _HandOver | None = None
+        self._gatherings = 0  # hand-overs started so far
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="shoal-committer", daemon=True)
         self.commits = 0
         self.writes = 0
@@ -84,11 +86,18 @@ class GroupCommitter:
         self._enqueue((writes, waiter, settle, abandon))
         return waiter
 
+    def next_hand_over(self) -> int:
+        """The number of the hand-over the next submission joins: submissions with the same
+        number are committed in one transaction, and settle in one callback."""
+        return self._gatherings + (self._gathering is None)
+
     def _enqueue(self, pending: _Pending) -> None:
         gathering = self._gathering
         if gathering is None:
             gathering = self._gathering = []
-            self._loop.call_soon(self._hand_over)
+            self._gatherings += 1
+            if not self._closed:
+                self._loop.call_soon(self._hand_over)
         gathering.append(pending)
 
     def _hand_over(self) -> None:
@@ -97,10 +106,25 @@ class GroupCommitter:
             self._queue.put(gathered)
 
     async def close(self) -> None:
-        """Commit everything already submitted, then stop the thread."""
+        """Commit everything already submitted, then stop the thread.
+
+        What the last commits' settle steps submit (a hand-off's put-back) is committed
+        here, on the loop's thread, once the committer thread is gone.
+        """
         self._hand_over()
         self._queue.put(_STOP)
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self._closed = True
+        while True:
+            await asyncio.sleep(0)  # the last resolve callbacks, which may submit more
+            late: list[_Pending] = []
+            while not self._queue.empty():
+                late += self._queue.get_nowait() or ()
+            late += self._gathering or ()
+            self._gathering = None
+            if not late:
+                return
+            self._commit(late)
 
     def _run(self) -> None:
         last_flush = time.monotonic()

@@ -9,11 +9,13 @@ waiting consumer after one fsync instead of two (the send's, then the
 receive's state).  Nobody can tell it from a receive that ran right after the
 send: the same records, the same receipt handle, the same answer.
 
-A taker stays open for every send of the current pass of the event loop (the
-sends that share one group commit), up to its MaxNumberOfMessages, so under
-load a receive still comes back with a batch, not one message per send.  It
-closes at the next pass and answers once every send it took from has
-settled.  After the commit (:func:`settle`) each handed-off message joins the
+A taker stays open for every send that joins the same group commit as its
+first one, up to its MaxNumberOfMessages, so under load a receive still comes
+back with a batch, not one message per send; all of them settle in one
+callback, where it answers.  Its poll leaves the queue's waiters at its first
+hand-off (no wake-up can answer it empty meanwhile) and the takers once that
+commit is handed over.  Messages handed off but not yet settled count as in
+flight against the queue's limit.  After the commit (:func:`settle`) each handed-off message joins the
 index in flight.  A taker that is gone by then (its wait timed out, its
 client went away) gets nothing: its messages are put back, visible at once,
 and their state is rewritten as never received.  If a commit fails the taker
@@ -50,6 +52,8 @@ class Taker:
     """Messages assigned so far (at most ``limit``)."""
     sends: int = 0
     """Sends it took messages from whose commit has not settled yet."""
+    hand_over: int = 0
+    """The committer hand-over its sends joined (all of them join the first one's)."""
     messages: list[api.Message] = field(default_factory=list)
     """What it received from the sends settled so far."""
 
@@ -78,14 +82,19 @@ class HandOffs:
     by_taker: dict[Taker, list[_Assigned]] = field(default_factory=dict)
 
 
-def assign(queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: int) -> HandOffs | None:
-    """Give the visible-now messages among ``items`` to ``queue``'s parked takers, oldest
-    first, rewriting each one's state write as received; None if none was handed off."""
+def assign(
+    queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: int, hand_over: int
+) -> HandOffs | None:
+    """Give the visible-now messages among ``items`` (a send that will join the committer's
+    hand-over number ``hand_over``) to ``queue``'s parked takers, oldest first, rewriting
+    each one's state write as received; None if none was handed off."""
     handed: HandOffs | None = None
     for item in items:
-        if item.visible_at_ms > now_ms or not item.writes or len(queue.inflight) >= inflight_limit:
+        if item.visible_at_ms > now_ms or not item.writes:
             continue
-        taker = _oldest(queue.takers)
+        if len(queue.inflight) + queue.handing >= inflight_limit:
+            break
+        taker = _oldest(queue, hand_over)
         if taker is None:
             break
         deadline = now_ms + taker.visibility_ms
@@ -97,23 +106,27 @@ def assign(queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: i
         assigned = handed.by_taker.get(taker)
         if assigned is None:
             assigned = handed.by_taker[taker] = []
-            if not taker.sends:  # its first send: it takes no more after this pass of the loop
-                taker.waiter.get_loop().call_soon(queue.drop_waiter, taker.waiter)
+            if not taker.sends:  # its first send: answered by this hand-over, not by a wake-up
+                taker.hand_over = hand_over
+                queue.drop_waiter(taker.waiter, keep_taker=True)
             taker.sends += 1
         assigned.append(_Assigned(item.seq, body_write[3], deadline))
+        queue.handing += 1
         taker.given += 1
         if taker.given >= taker.limit:
             queue.drop_waiter(taker.waiter)
     return handed
 
 
-def _oldest(takers: dict[asyncio.Future[list[api.Message] | None], Taker]) -> Taker | None:
-    """The longest-parked taker still waiting (finished ones are dropped on the way)."""
+def _oldest(queue: Queue, hand_over: int) -> Taker | None:
+    """The longest-parked taker that may take from a send joining ``hand_over`` (finished
+    ones, and ones whose first send's hand-over has gone, are dropped on the way)."""
+    takers = queue.takers
     while takers:
         waiter, taker = next(iter(takers.items()))
-        if not waiter.done():
+        if not waiter.done() and (not taker.sends or taker.hand_over == hand_over):
             return taker
-        del takers[waiter]
+        queue.drop_waiter(waiter)
     return None
 
 
@@ -128,6 +141,7 @@ def settle(queue: Queue, handed: HandOffs) -> tuple[int, list[Write]]:
     writes: list[Write] = []
     now = handed.now_ms
     for taker, assigned in handed.by_taker.items():
+        queue.handing -= len(assigned)
         waiting = not taker.waiter.done()
         for item in assigned:
             if waiting:
@@ -142,10 +156,11 @@ def settle(queue: Queue, handed: HandOffs) -> tuple[int, list[Write]]:
     return put_back, writes
 
 
-def release(handed: HandOffs) -> None:
+def release(queue: Queue, handed: HandOffs) -> None:
     """The send's commit failed: its takers answer with what their other sends gave them
     (if nothing, they poll again)."""
-    for taker in handed.by_taker:
+    for taker, assigned in handed.by_taker.items():
+        queue.handing -= len(assigned)
         _settled(taker)
 
 

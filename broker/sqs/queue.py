@@ -70,7 +70,9 @@ class Queue:
         self.receives: dict[int, tuple[int, int]] = {}
         self.waiters: deque[asyncio.Future[Any]] = deque()
         self.takers: dict[asyncio.Future[Any], Taker] = {}
-        """The long polls among ``waiters`` that a send may hand messages to, oldest first."""
+        """The long polls a send may hand messages to, oldest first (:mod:`broker.sqs.handoff`)."""
+        self.handing = 0
+        """Messages handed to long polls whose send has not settled yet (in flight, nearly)."""
         self.next_seq = next_seq
         self.seq_reserved = next_seq
         self.purge_floor = 0
@@ -301,10 +303,11 @@ class Queue:
                 waiter.set_result(None)
                 count -= 1
 
-    def drop_waiter(self, waiter: asyncio.Future[Any]) -> None:
+    def drop_waiter(self, waiter: asyncio.Future[Any], *, keep_taker: bool = False) -> None:
         """Forget a waiter that timed out, was cancelled or took a hand-off (a woken one is
-        already gone)."""
-        self.takers.pop(waiter, None)
+        already gone); ``keep_taker``: only no wake-up may reach it any more."""
+        if not keep_taker:
+            self.takers.pop(waiter, None)
         with contextlib.suppress(ValueError):
             self.waiters.remove(waiter)
 

@@ -162,7 +162,7 @@ class SendActions:
         if not prepared:
             return _nothing()
         handed = (
-            handoff.assign(queue, prepared, sent_ms, MAX_INFLIGHT)
+            handoff.assign(queue, prepared, sent_ms, MAX_INFLIGHT, self.rt.committer.next_hand_over())
             if queue.takers and not queue.fifo
             else None
         )
@@ -180,7 +180,7 @@ class SendActions:
         queue.dedup.abandon([item.dedup_token for item in prepared if item.dedup_token])
         queue.seq_mark_lost()
         if handed is not None:
-            handoff.release(handed)
+            handoff.release(queue, handed)
 
     def _index(self, queue: Queue, prepared: list[_Prepared], handed: HandOffs | None) -> None:
         """Committed sends join the queue's index and wake its long-polls."""
