@@ -8,7 +8,9 @@ count, first receive, deadline) and answers.  A message already received
 dead-letter queue in the same commit (deleted from the source, written to the
 target, never in both, never in neither), keeping its id, body, attributes and
 original SentTimestamp.  A long poll that finds nothing waits on a future the
-queue resolves when a message becomes visible, or until its wait time ends.
+queue resolves when a message becomes visible, or until its wait time ends; on
+a standard queue it also parks as a taker, so a send can hand it messages in
+the send's own commit (:mod:`broker.sqs.handoff`), and then it answers with those.
 """
 
 from __future__ import annotations
