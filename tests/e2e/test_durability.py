@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from e2e_support import md5_of_attributes, md5_of_body
 from shoal_server import client_for
 
@@ -41,9 +42,11 @@ def drain_all(sqs: Any, url: str, quiet: float = 1.5) -> list[dict[str, Any]]:
     return got
 
 
+@pytest.mark.parametrize("wait_time", [0, 1], ids=["short-polls", "long-polls"])
 def test_kill_9_under_load_loses_no_acknowledged_write(
-    start_server: Callable[..., Any], queue_name: Callable[..., str]
+    start_server: Callable[..., Any], queue_name: Callable[..., str], wait_time: int
 ) -> None:
+    """With long polls, receives are also handed messages in their sends' commits."""
     server = start_server()
     admin = client_for(server)
     url = admin.create_queue(QueueName=queue_name(), Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
@@ -88,7 +91,9 @@ def test_kill_9_under_load_loses_no_acknowledged_write(
         client = client_for(server)
         while not stop.is_set():
             try:
-                messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                messages = client.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_time
+                ).get("Messages", [])
                 if not messages:
                     continue
                 with lock:
