@@ -15,8 +15,8 @@ back with a batch, not one message per send; all of them settle in one
 callback, where it answers.  Its poll leaves the queue's waiters at its first
 hand-off (no wake-up can answer it empty meanwhile) and the takers once that
 commit is handed over.  Messages handed off but not yet settled count as in
-flight against the queue's limit.  After the commit (:func:`settle`) each handed-off message joins the
-index in flight.  A taker that is gone by then (its wait timed out, its
+flight against the queue's limit.  After the commit (:func:`settle`) each
+handed-off message joins the index in flight.  A taker that is gone by then (its wait timed out, its
 client went away) gets nothing: its messages are put back, visible at once,
 and their state is rewritten as never received.  If a commit fails the taker
 answers with what it has (nothing: it polls again).  FIFO queues never hand
@@ -64,6 +64,7 @@ class Handed(Protocol):
     seq: int
     visible_at_ms: int
     writes: list[Write]
+    """Its body's put, then its state's put (rewritten here as received), then any others."""
     taker: Taker | None
 
 
@@ -82,9 +83,7 @@ class HandOffs:
     by_taker: dict[Taker, list[_Assigned]] = field(default_factory=dict)
 
 
-def assign(
-    queue: Queue, items: Sequence[Handed], now_ms: int, inflight_limit: int, hand_over: int
-) -> HandOffs | None:
+def assign(queue: Queue, items: Sequence[Handed], now_ms: int, hand_over: int) -> HandOffs | None:
     """Give the visible-now messages among ``items`` (a send that will join the committer's
     hand-over number ``hand_over``) to ``queue``'s parked takers, oldest first, rewriting
     each one's state write as received; None if none was handed off."""
@@ -92,7 +91,7 @@ def assign(
     for item in items:
         if item.visible_at_ms > now_ms or not item.writes:
             continue
-        if len(queue.inflight) + queue.handing >= inflight_limit:
+        if queue.at_inflight_limit():
             break
         taker = _oldest(queue, hand_over)
         if taker is None:

@@ -42,6 +42,9 @@ from storage.records import MessageState, QueueRecord
 if TYPE_CHECKING:
     from broker.sqs.handoff import Taker
 
+MAX_INFLIGHT = 120_000
+"""Messages a queue may have in flight (AWS's quota for a standard queue)."""
+
 COMPACT_AT = 4096
 """``pending`` is compacted (stale entries dropped) only when it is longer than this."""
 
@@ -163,6 +166,10 @@ class Queue:
             self.group_of[seq] = group
         self._hold(self.delayed, seq, visible_at_ms)
         return True
+
+    def at_inflight_limit(self) -> bool:
+        """True if no more messages may go in flight (those being handed off count)."""
+        return len(self.inflight) + self.handing >= MAX_INFLIGHT
 
     def add_received(self, seq: int, deadline_ms: int, now_ms: int) -> bool:
         """A committed message received in its send's own commit (a hand-off) joins the

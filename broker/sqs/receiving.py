@@ -22,14 +22,13 @@ from broker.errors import OverLimit
 from broker.sqs import api, fifo, message
 from broker.sqs.handoff import Taker
 from broker.sqs.moving import Moved, move, queue_arn, settle, unmove
-from broker.sqs.queue import Queue
+from broker.sqs.queue import MAX_INFLIGHT, Queue
 from broker.sqs.receipts import Receipt
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
 from storage.records import MessageBody, pack_state, pack_state_of, unpack_body
 from storage.store import Db, Write, delete, put
 
-MAX_INFLIGHT = 120_000
 RECEIVE_ATTRIBUTES = (
     "SenderId",
     "SentTimestamp",
@@ -126,7 +125,7 @@ class ReceiveActions:
         """Receive what is visible now, without waiting (other than for the commit)."""
         now = self.rt.now_ms()
         queue.promote(now)
-        if len(queue.inflight) >= MAX_INFLIGHT:
+        if queue.at_inflight_limit():
             if long_poll:
                 return []
             raise OverLimit(f"Too many messages in flight (limit {MAX_INFLIGHT}).")

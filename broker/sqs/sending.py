@@ -25,7 +25,6 @@ from broker.sqs import api, fifo, handoff, message
 from broker.sqs.batch import check_entries, failure
 from broker.sqs.handoff import HandOffs, Taker
 from broker.sqs.queue import Queue
-from broker.sqs.receiving import MAX_INFLIGHT
 from broker.sqs.registry import seq_mark_key
 from broker.sqs.runtime import SqsRuntime, check_range
 from storage import keys
@@ -162,7 +161,7 @@ class SendActions:
         if not prepared:
             return _nothing()
         handed = (
-            handoff.assign(queue, prepared, sent_ms, MAX_INFLIGHT, self.rt.committer.next_hand_over())
+            handoff.assign(queue, prepared, sent_ms, self.rt.committer.next_hand_over())
             if queue.takers and not queue.fifo
             else None
         )

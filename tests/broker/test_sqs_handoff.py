@@ -279,11 +279,9 @@ async def test_a_put_back_during_shutdown_is_committed(restartable: tuple[Sqs, R
 async def test_messages_being_handed_off_count_as_in_flight(
     broker: Broker, sqs: Sqs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import broker.sqs.receiving as receiving
-    import broker.sqs.sending as sending
+    import broker.sqs.queue as queue_module
 
-    monkeypatch.setattr(sending, "MAX_INFLIGHT", 2)
-    monkeypatch.setattr(receiving, "MAX_INFLIGHT", 2)
+    monkeypatch.setattr(queue_module, "MAX_INFLIGHT", 2)
     url = await sqs.create("q")
     queue = queue_of(broker)
     receivers = [long_poll(sqs, url, max_messages=10, wait_time_seconds=1) for _ in range(3)]
